@@ -1,5 +1,19 @@
-"""Store: the embedded DuckDB database that holds everything fetched or imported."""
+"""Store: the embedded DuckDB database that holds everything fetched or imported.
+
+:class:`Store` is the database; :func:`fetch` fills it incrementally from the
+providers named in the universe.
+"""
 
 from rotation.store._duckdb import SCHEMA_VERSION, Store
+from rotation.store._fetch import FetchJob, FetchOutcome, FetchReport, fetch, plan_fetch, register_universe
 
-__all__ = ["SCHEMA_VERSION", "Store"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "FetchJob",
+    "FetchOutcome",
+    "FetchReport",
+    "Store",
+    "fetch",
+    "plan_fetch",
+    "register_universe",
+]

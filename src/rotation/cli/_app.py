@@ -1,0 +1,47 @@
+"""The ``rotation`` command: one Typer app; each command lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from rotation import __version__
+
+app = typer.Typer(
+    name="rotation",
+    help="Measure, explain and test the rotation of capital between AI infrastructure and digital assets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"rotation {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """rotation: where is capital going, what drives it, and which story does the evidence support?"""
+
+
+def _register_all() -> None:
+    # Each module adds its commands; importing here keeps command modules independent.
+    from rotation.cli import _data_commands
+
+    _data_commands.register(app)
+    try:
+        from rotation.cli import _import
+    except ImportError:  # pragma: no cover - during development only
+        return
+    _import.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    app()

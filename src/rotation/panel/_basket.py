@@ -1,0 +1,217 @@
+"""Basket indices: equal- and cap-weighted, with a rebalancing rule and no look-ahead.
+
+Definition
+----------
+Let :math:`r_{i,t} = P_{i,t}/P_{i,t-1} - 1` be member returns and
+:math:`w_{i,t-1}` the weights held at the close of :math:`t-1`. The index is
+
+.. math::
+
+    R_t = \\sum_i w_{i,t-1} \\, \\tilde r_{i,t}, \\qquad L_t = L_{t-1}(1 + R_t),\\ L_{t_0} = \\text{base}
+
+with :math:`\\tilde r_{i,t} = r_{i,t}` when defined and 0 when the member has no
+price at :math:`t` (a gap or a delisting: the position is held at its last
+price). Between rebalances weights drift with returns (buy and hold),
+
+.. math::
+
+    w_{i,t} = \\frac{w_{i,t-1}(1+\\tilde r_{i,t})}{1 + R_t},
+
+and on the first date of a new rebalancing period (``D``, ``W``, ``M``, ``Q``)
+they are reset to their targets computed from the previous close only:
+equal weights :math:`1/n` over the eligible members, or cap weights
+:math:`C_{i,t-1}/\\sum_j C_{j,t-1}`. A member is eligible at a reset when it has
+a price (and, for cap weighting, a market cap) at :math:`t-1`; so a late
+listing joins at the first reset after its first price, and a delisted member
+leaves at the first reset after its last one. Nothing at :math:`t` or later is
+used to set the weights applied to :math:`R_t`, hence appending rows never
+changes past index values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from rotation.errors import DataError, ParameterError
+
+__all__ = ["REBALANCE_RULES", "BasketIndex", "basket_index"]
+
+REBALANCE_RULES = ("D", "W", "M", "Q")
+
+
+@dataclass(frozen=True)
+class BasketIndex:
+    """A basket index and how it was built.
+
+    Attributes
+    ----------
+    level : Series (T,)
+        Index level, ``base`` on the first date with enough eligible members, NaN before.
+    returns : Series (T,)
+        Simple index returns :math:`R_t`; NaN before the start.
+    weights : DataFrame (T, N)
+        Weights :math:`w_{i,t-1}` applied to the returns of date ``t``.
+    n_members : Series (T,)
+        Members with non-zero weight on each date.
+    weighting, rebalance : str
+    notes : list of str
+        What a reader should know (members never eligible, cap fallbacks).
+    """
+
+    level: pd.Series
+    returns: pd.Series
+    weights: pd.DataFrame
+    n_members: pd.Series
+    weighting: str
+    rebalance: str
+    notes: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"level": self.level, "return": self.returns, "n_members": self.n_members})
+
+
+def _period_keys(index: pd.DatetimeIndex, rule: str) -> np.ndarray:
+    if rule == "D":
+        return np.arange(len(index))
+    if rule == "W":
+        return index.to_period("W-FRI").asi8
+    if rule == "M":
+        return index.to_period("M").asi8
+    return index.to_period("Q").asi8
+
+
+def basket_index(
+    prices: pd.DataFrame,
+    members: Sequence[str] | None = None,
+    *,
+    weighting: str = "equal",
+    caps: pd.DataFrame | None = None,
+    rebalance: str | None = None,
+    base: float = 100.0,
+    min_members: int = 1,
+    name: str | None = None,
+) -> BasketIndex:
+    """Build a basket index from member prices.
+
+    Parameters
+    ----------
+    prices : DataFrame (T, N)
+        Member prices (adjusted closes for a total-return index), ascending
+        ``DatetimeIndex``. NaN = no price (not listed yet, gap, delisted).
+    members : sequence of str, optional
+        Columns to use (default: all columns). Members absent from ``prices``
+        are reported in ``notes`` and ignored.
+    weighting : {"equal", "cap"}
+    caps : DataFrame (T, N), optional
+        Market caps, required for ``weighting="cap"``; same index as ``prices``.
+    rebalance : {"D", "W", "M", "Q"}, optional
+        Reset frequency. Default: ``"D"`` for cap (a float-cap index), ``"M"``
+        for equal weighting.
+    base : float
+        Level on the start date.
+    min_members : int
+        The index starts on the first date at least this many members are eligible.
+    name : str, optional
+        Name given to the level and return Series.
+
+    Returns
+    -------
+    BasketIndex
+
+    Raises
+    ------
+    ParameterError
+        Unknown weighting or rule, caps missing or misaligned.
+    DataError
+        No member ever eligible.
+    """
+    if weighting not in {"equal", "cap"}:
+        raise ParameterError("weighting", f"must be 'equal' or 'cap', got {weighting!r}")
+    rule = rebalance or ("D" if weighting == "cap" else "M")
+    if rule not in REBALANCE_RULES:
+        raise ParameterError("rebalance", f"must be one of {REBALANCE_RULES}, got {rule!r}")
+    if min_members < 1:
+        raise ParameterError("min_members", "must be at least 1")
+    notes: list[str] = []
+    wanted = list(members) if members is not None else list(prices.columns)
+    missing = [m for m in wanted if m not in prices.columns]
+    if missing:
+        notes.append(f"no prices for {', '.join(missing)}: left out")
+    cols = [m for m in wanted if m in prices.columns]
+    if not cols:
+        raise DataError(f"basket {name or ''} has no member with prices".replace("  ", " "))
+    px = prices[cols].to_numpy(dtype="float64")
+    if weighting == "cap":
+        if caps is None:
+            raise ParameterError("caps", "cap weighting needs market caps")
+        if not caps.index.equals(prices.index):
+            raise ParameterError("caps", "caps must share the prices' index")
+        cap = caps.reindex(columns=cols).to_numpy(dtype="float64")
+        never = [c for c, ok in zip(cols, np.isfinite(cap).any(axis=0), strict=True) if not ok]
+        if never:
+            notes.append(f"no market cap for {', '.join(never)}: excluded from the cap-weighted index")
+    else:
+        cap = None
+
+    T, N = px.shape
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rets = px[1:] / px[:-1] - 1.0
+    rets = np.vstack([np.full((1, N), np.nan), rets])
+    rets_filled = np.where(np.isfinite(rets), rets, 0.0)
+    eligible = np.isfinite(px) & (px > 0)
+    if cap is not None:
+        eligible &= np.isfinite(cap) & (cap > 0)
+
+    keys = _period_keys(pd.DatetimeIndex(prices.index), rule)
+    weights = np.zeros((T, N))
+    index_ret = np.full(T, np.nan)
+    level = np.full(T, np.nan)
+    w = np.zeros(N)
+    started = False
+    for t in range(T):
+        if started:
+            reset = keys[t] != keys[t - 1]
+            if reset:
+                target = _targets(eligible[t - 1], None if cap is None else cap[t - 1])
+                if target is not None and np.count_nonzero(target) >= min_members:
+                    w = target
+            weights[t] = w
+            R = float(w @ rets_filled[t])
+            index_ret[t] = R
+            level[t] = level[t - 1] * (1.0 + R)
+            grown = w * (1.0 + rets_filled[t])
+            total = grown.sum()
+            w = grown / total if total > 0 else grown
+        elif np.count_nonzero(eligible[t]) >= min_members:
+            target = _targets(eligible[t], None if cap is None else cap[t])
+            if target is not None:
+                started = True
+                level[t] = base
+                w = target
+    idx = prices.index
+    level_s = pd.Series(level, index=idx, name=name)
+    if not started:
+        raise DataError(f"basket {name or ''}: never {min_members} eligible member(s)".replace("  ", " "))
+    return BasketIndex(
+        level=level_s,
+        returns=pd.Series(index_ret, index=idx, name=name),
+        weights=pd.DataFrame(weights, index=idx, columns=cols),
+        n_members=pd.Series(np.count_nonzero(weights, axis=1), index=idx, name="n_members"),
+        weighting=weighting,
+        rebalance=rule,
+        notes=notes,
+    )
+
+
+def _targets(eligible: np.ndarray, cap: np.ndarray | None) -> np.ndarray | None:
+    if not eligible.any():
+        return None
+    if cap is None:
+        return eligible / eligible.sum()
+    c = np.where(eligible, cap, 0.0)
+    total = c.sum()
+    return c / total if total > 0 else None
