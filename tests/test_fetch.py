@@ -174,3 +174,38 @@ def test_report_frame_and_callbacks(universe, sources) -> None:
     frame = rep.to_frame()
     assert list(frame.columns) == ["symbol", "provider", "provider_symbol", "status", "rows", "start", "end", "message"]
     assert frame["rows"].tolist() == [3, 3, 3, 3]
+
+
+def test_run_stops_trying_when_the_network_is_unreachable(universe) -> None:
+    """Offline: after three connection failures the remaining jobs are not attempted (no retry waits)."""
+    import httpx
+
+    from rotation.errors import ConnectionFailedError
+    from rotation.sources import RetryPolicy
+    from rotation.sources._http import HttpSource
+
+    waits: list[float] = []
+    attempts: list[str] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        attempts.append(str(request.url))
+        raise httpx.ConnectError("Name or service not known", request=request)
+
+    class Down(HttpSource, Source):
+        def __init__(self, name: str) -> None:
+            self.name = name  # type: ignore[misc]
+            super().__init__(httpx.Client(transport=httpx.MockTransport(refuse)),
+                             RetryPolicy(attempts=2, sleep=waits.append))
+
+        def fetch(self, symbol, provider_symbol, start, end):
+            self.get(f"https://example.invalid/{provider_symbol}", symbol=provider_symbol)
+            raise AssertionError("unreachable")
+
+    srcs = {p: Down(p) for p in ("yahoo", "coinmetrics", "binance", "fred")}
+    rep = fetch(Store(":memory:"), universe, end=date(2024, 1, 3), sources=srcs)
+    assert [o.status for o in rep.outcomes] == ["failed"] * 4
+    assert rep.outcomes[0].connection_failed and "connection failed" in rep.outcomes[0].message
+    assert rep.outcomes[3].message == "skipped: the network is unreachable"
+    assert len(attempts) == 3 * 2 and len(waits) == 3  # 3 jobs x 2 attempts, one wait each
+    with pytest.raises(ConnectionFailedError):
+        srcs["yahoo"].get("https://example.invalid/x")

@@ -1,19 +1,66 @@
-"""rotation: measure, explain and test capital rotation between AI infrastructure and digital assets."""
+"""rotation: measure, explain and test capital rotation between AI infrastructure and digital assets.
 
-from rotation.errors import *  # noqa: F403
-from rotation.errors import __all__ as _errors_all
-from rotation.store import Store
+The public API, layer by layer (data flows one way)::
+
+    sources -> store -> panel -> analytics -> claims -> report / api / cli
+
+>>> import rotation as rt
+>>> universe = rt.load_universe()                       # baskets, instruments, macro series
+>>> store = rt.Store("rotation.duckdb")                 # the embedded DuckDB store
+>>> rt.fetch(store, universe)                           # incremental download    # doctest: +SKIP
+>>> panel = rt.build_panel(store, universe, frequency="W")                       # doctest: +SKIP
+>>> panel.basket("ai_compute").level                    # basket index            # doctest: +SKIP
+"""
+
+__version__ = "0.1.0"  # first, so submodules may import it during package init
+
+from rotation.errors import (
+    ConfigError,
+    ConnectionFailedError,
+    DataError,
+    EmptyStoreError,
+    ImportFileError,
+    MalformedResponseError,
+    ParameterError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    RotationError,
+    SourceError,
+    StoreError,
+    SymbolNotFoundError,
+    UniverseError,
+)
+from rotation.panel import BasketIndex, Panel, basket_index, build_panel, macro_panel
+from rotation.store import FetchReport, Store, fetch
 from rotation.universe import Basket, Instrument, MacroSeries, Universe, load_universe
 
-__version__ = "0.1.0"
-
 __all__ = [
-    *_errors_all,
     "Basket",
+    "BasketIndex",
+    "ConfigError",
+    "ConnectionFailedError",
+    "DataError",
+    "EmptyStoreError",
+    "FetchReport",
+    "ImportFileError",
     "Instrument",
     "MacroSeries",
+    "MalformedResponseError",
+    "Panel",
+    "ParameterError",
+    "ProviderUnavailableError",
+    "RateLimitedError",
+    "RotationError",
+    "SourceError",
     "Store",
+    "StoreError",
+    "SymbolNotFoundError",
     "Universe",
+    "UniverseError",
     "__version__",
+    "basket_index",
+    "build_panel",
+    "fetch",
     "load_universe",
+    "macro_panel",
 ]

@@ -11,6 +11,7 @@ input (file, line, key, provider, symbol, parameter)::
     ├── SourceError            a provider could not deliver (provider, symbol)
     │   ├── RateLimitedError   HTTP 429 still after the bounded retries
     │   ├── ProviderUnavailableError  5xx / timeouts after the bounded retries
+    │   │   └── ConnectionFailedError  no connection at all (offline, DNS, refused)
     │   ├── SymbolNotFoundError       provider does not know the symbol
     │   └── MalformedResponseError    payload not in the provider's format
     ├── ImportFileError        a user file could not be imported (file, line, column)
@@ -26,6 +27,7 @@ from pathlib import Path
 
 __all__ = [
     "ConfigError",
+    "ConnectionFailedError",
     "DataError",
     "EmptyStoreError",
     "ImportFileError",
@@ -102,6 +104,9 @@ class SourceError(RotationError):
         self.provider = provider
         self.symbol = symbol
         self.message = message
+        #: HTTP status and body of the response that caused the error, when there was one.
+        self.status_code: int | None = None
+        self.body: str | None = None
         target = f"{provider}:{symbol}" if symbol else provider
         super().__init__(f"{target}: {message}")
 
@@ -129,6 +134,10 @@ class RateLimitedError(SourceError):
 
 class ProviderUnavailableError(SourceError):
     """Server errors (5xx), timeouts or connection failures after the bounded retries."""
+
+
+class ConnectionFailedError(ProviderUnavailableError):
+    """No connection could be made (offline, DNS failure, connection refused)."""
 
 
 class SymbolNotFoundError(SourceError):

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from rotation.errors import (
+    ConnectionFailedError,
     ProviderUnavailableError,
     RateLimitedError,
     SourceError,
@@ -196,6 +197,22 @@ def test_timeouts_forever_give_provider_unavailable(waits: list[float]) -> None:
 def test_connection_errors_are_retried(waits: list[float]) -> None:
     script = Script(httpx.ConnectError, httpx.Response(200, text="ok"))
     assert probe(script, waits).get(URL).text == "ok"
+    assert script.calls == 2
+
+
+def test_no_connection_at_all_is_connection_failed(waits: list[float]) -> None:
+    script = Script(httpx.ConnectError)
+    with pytest.raises(ConnectionFailedError, match="connection failed") as info:
+        probe(script, waits, attempts=3).get(URL, symbol="BTC")
+    assert isinstance(info.value, ProviderUnavailableError)  # callers catching the parent still work
+    assert script.calls == 3
+
+
+def test_other_transport_errors_are_provider_unavailable(waits: list[float]) -> None:
+    script = Script(httpx.ReadError)
+    with pytest.raises(ProviderUnavailableError) as info:
+        probe(script, waits, attempts=2).get(URL)
+    assert not isinstance(info.value, ConnectionFailedError)
     assert script.calls == 2
 
 

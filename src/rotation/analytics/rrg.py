@@ -14,20 +14,38 @@ Definitions (``P`` asset price or basket level, ``B`` benchmark level, ``t`` row
 
     RS_t = 100 \\, P_t / B_t
 
-    \\widetilde{RS}_t = \\frac{1}{s} \\sum_{j=0}^{s-1} RS_{t-j}
+    x_t = \\frac{1}{s} \\sum_{j=0}^{s-1} \\ln RS_{t-j}
         \\quad(\\text{trailing mean; } s = \\text{smooth}, s=1 \\text{ means no smoothing})
 
-    \\text{RS-Ratio}_t = 100 + \\frac{\\widetilde{RS}_t - \\bar m_{n_1}(\\widetilde{RS})_t}
-                                   {\\hat\\sigma_{n_1}(\\widetilde{RS})_t}
+    \\text{RS-Ratio}_t = 100 + \\frac{x_t - \\bar m_{n_1}(x)_t}{\\hat\\sigma_{n_1}(x)_t}
 
-    ROC_t = 100 \\left(\\frac{\\text{RS-Ratio}_t}{\\text{RS-Ratio}_{t-k}} - 1\\right)
+    \\Delta_t = \\text{RS-Ratio}_t - \\text{RS-Ratio}_{t-k}
 
-    \\text{RS-Momentum}_t = 100 + \\frac{ROC_t - \\bar m_{n_2}(ROC)_t}{\\hat\\sigma_{n_2}(ROC)_t}
+    \\text{RS-Momentum}_t = 100 + \\frac{\\Delta_t - \\bar m_{n_2}(\\Delta)_t}{\\hat\\sigma_{n_2}(\\Delta)_t}
 
-where :math:`\\bar m_n(x)_t` and :math:`\\hat\\sigma_n(x)_t` are the mean and
-sample standard deviation (``ddof=1``) of :math:`x_{t-n+1}, \\dots, x_t`
+where :math:`\\bar m_n(y)_t` and :math:`\\hat\\sigma_n(y)_t` are the mean and
+sample standard deviation (``ddof=1``) of :math:`y_{t-n+1}, \\dots, y_t`
 (the trailing window *including* ``t``). ``n1 = ratio_window``,
 ``n2 = momentum_window``, ``k = roc_period``.
+
+Two choices inside the family, and why:
+
+* the z-score is taken on ``ln RS`` rather than ``RS``. A z-score is invariant
+  to shifting and scaling, so this only changes the weighting of large moves,
+  and it makes the measure symmetric: swapping asset and benchmark
+  (``ln(B/P) = -ln(P/B)``) reflects every point exactly through the centre
+  (100, 100) - leading becomes lagging, improving becomes weakening;
+* the rate of change of RS-Ratio is its ``k``-row *difference* in ratio points.
+  RS-Ratio stays within a few points of 100, so this equals the percentage
+  rate of change ``100 (R_t / R_{t-k} - 1)`` to within a few percent (before the
+  z-score removes the scale altogether) and keeps the exact symmetry above.
+
+Behaviour to know: a z-score of a trailing window is scale free, so a steady
+trend of any steepness saturates RS-Ratio (a linear trend in ``ln RS`` gives
+:math:`100 + \\sqrt{3 (n_1 - 1)/(n_1 + 1)}`, 101.59 for ``n1 = 12``) and its
+momentum decays towards 100: a series enters *leading* when its outperformance
+starts or gathers pace relative to its own recent history, and drifts to
+*weakening* when that pace stops increasing - the usual RRG reading.
 
 Quadrants (boundaries belong to the upper/right side)::
 
@@ -216,22 +234,22 @@ def rs_ratio(
     smooth: int = 1,
     min_periods: int | None = None,
 ) -> pd.DataFrame:
-    """RS-Ratio: 100 + trailing z-score of the (optionally smoothed) relative-strength line.
+    """RS-Ratio: 100 + trailing z-score of the (optionally smoothed) log relative strength.
 
     .. math::
 
-        \\widetilde{RS}_t = \\tfrac{1}{s}\\sum_{j=0}^{s-1} RS_{t-j}, \\qquad
-        \\text{RS-Ratio}_t = 100 + \\frac{\\widetilde{RS}_t - \\operatorname{mean}(\\widetilde{RS}_{t-n+1..t})}
-                                       {\\operatorname{std}_{ddof=1}(\\widetilde{RS}_{t-n+1..t})}
+        x_t = \\tfrac{1}{s}\\sum_{j=0}^{s-1} \\ln RS_{t-j}, \\qquad
+        \\text{RS-Ratio}_t = 100 + \\frac{x_t - \\operatorname{mean}(x_{t-n+1..t})}
+                                       {\\operatorname{std}_{ddof=1}(x_{t-n+1..t})}
 
     Parameters
     ----------
     rs : DataFrame (T, N) or Series
-        Relative-strength lines (:func:`relative_strength`).
+        Relative-strength lines (:func:`relative_strength`), positive.
     window : int
         ``n``, the trailing z-score window in rows (default 12: a quarter of weeks).
     smooth : int
-        ``s``, trailing simple-moving-average length applied first (1: none).
+        ``s``, trailing simple-moving-average length applied to ``ln RS`` first (1: none).
     min_periods : int, optional
         Minimum non-NaN rows in the z-score window (default ``window``: a full
         window). At least 2.
@@ -244,6 +262,11 @@ def rs_ratio(
         values are in the z-score window, and where the window is flat
         (std <= 1e-12 (1 + |mean|): constant up to rounding).
         Unitless (standard deviations around 100).
+
+    Raises
+    ------
+    DataError
+        A non-positive relative-strength value.
     """
     frame = _as_frame(rs, "rs")
     window = _check_window("window", window, 2)
@@ -251,8 +274,11 @@ def rs_ratio(
     mp = window if min_periods is None else _check_window("min_periods", min_periods, 2)
     if mp > window:
         raise ParameterError("min_periods", f"must not exceed window ({window}), got {mp}")
-    base = frame.rolling(smooth, min_periods=smooth).mean() if smooth > 1 else frame
-    return 100.0 + _trailing_zscore(base, window, mp)
+    _check_positive(frame, "rs")
+    x = np.log(frame)
+    if smooth > 1:
+        x = x.rolling(smooth, min_periods=smooth).mean()
+    return 100.0 + _trailing_zscore(x, window, mp)
 
 
 def rs_momentum(
@@ -266,9 +292,13 @@ def rs_momentum(
 
     .. math::
 
-        ROC_t = 100\\left(\\frac{\\text{RS-Ratio}_t}{\\text{RS-Ratio}_{t-k}} - 1\\right), \\qquad
-        \\text{RS-Momentum}_t = 100 + \\frac{ROC_t - \\operatorname{mean}(ROC_{t-n+1..t})}
-                                         {\\operatorname{std}_{ddof=1}(ROC_{t-n+1..t})}
+        \\Delta_t = \\text{RS-Ratio}_t - \\text{RS-Ratio}_{t-k}, \\qquad
+        \\text{RS-Momentum}_t = 100 + \\frac{\\Delta_t - \\operatorname{mean}(\\Delta_{t-n+1..t})}
+                                         {\\operatorname{std}_{ddof=1}(\\Delta_{t-n+1..t})}
+
+    The rate of change is the ``k``-row change in ratio points (see the module
+    notes: within a few percent of the percentage change, and exactly
+    antisymmetric under swapping asset and benchmark).
 
     Parameters
     ----------
@@ -279,7 +309,7 @@ def rs_momentum(
     roc_period : int
         ``k``, rows spanned by the rate of change (default 1).
     min_periods : int, optional
-        Minimum non-NaN ROC values in the window (default ``window``). At least 2.
+        Minimum non-NaN changes in the window (default ``window``). At least 2.
 
     Returns
     -------
@@ -294,8 +324,8 @@ def rs_momentum(
     mp = window if min_periods is None else _check_window("min_periods", min_periods, 2)
     if mp > window:
         raise ParameterError("min_periods", f"must not exceed window ({window}), got {mp}")
-    roc = 100.0 * (frame / frame.shift(k) - 1.0)
-    return 100.0 + _trailing_zscore(roc, window, mp)
+    change = frame - frame.shift(k)
+    return 100.0 + _trailing_zscore(change, window, mp)
 
 
 def quadrant(ratio: SeriesOrFrame, momentum: SeriesOrFrame) -> pd.DataFrame:
@@ -479,10 +509,9 @@ def rrg(
     """Relative rotation (RS-Ratio, RS-Momentum, quadrants) of many series vs one benchmark.
 
     The formulas are in the module docstring: RS = 100 P/B; RS-Ratio = 100 +
-    trailing z-score (``ratio_window`` rows) of RS after an optional
+    trailing z-score (``ratio_window`` rows) of ``ln RS`` after an optional
     ``smooth``-row trailing mean; RS-Momentum = 100 + trailing z-score
-    (``momentum_window`` rows) of the ``roc_period``-row percentage rate of
-    change of RS-Ratio. Every statistic is trailing: appending rows never
+    (``momentum_window`` rows) of the ``roc_period``-row change of RS-Ratio. Every statistic is trailing: appending rows never
     changes an earlier point.
 
     Parameters

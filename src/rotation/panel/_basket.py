@@ -2,30 +2,35 @@
 
 Definition
 ----------
-Let :math:`r_{i,t} = P_{i,t}/P_{i,t-1} - 1` be member returns and
-:math:`w_{i,t-1}` the weights held at the close of :math:`t-1`. The index is
+Let :math:`P_{i,t}` be member prices (NaN = no price) and :math:`w_{i,t-1}`
+the weights held at the close of :math:`t-1`. The index is
 
 .. math::
 
     R_t = \\sum_i w_{i,t-1} \\, \\tilde r_{i,t}, \\qquad L_t = L_{t-1}(1 + R_t),\\ L_{t_0} = \\text{base}
 
-with :math:`\\tilde r_{i,t} = r_{i,t}` when defined and 0 when the member has no
-price at :math:`t` (a gap or a delisting: the position is held at its last
-price). Between rebalances weights drift with returns (buy and hold),
+with :math:`\\tilde r_{i,t} = P_{i,t}/P_{i,s} - 1`, *s* the member's last date
+with a price before *t*, when :math:`P_{i,t}` exists, and 0 when it does not
+(a gap or a delisting: the position is held at its last price). So a gap
+contributes 0 on its missing dates and its whole move on the next price, as a
+portfolio holding the shares would. Between rebalances weights drift with
+returns (buy and hold),
 
 .. math::
 
     w_{i,t} = \\frac{w_{i,t-1}(1+\\tilde r_{i,t})}{1 + R_t},
 
-and on the first date of a new rebalancing period (``D``, ``W``, ``M``, ``Q``)
-they are reset to their targets computed from the previous close only:
-equal weights :math:`1/n` over the eligible members, or cap weights
-:math:`C_{i,t-1}/\\sum_j C_{j,t-1}`. A member is eligible at a reset when it has
-a price (and, for cap weighting, a market cap) at :math:`t-1`; so a late
-listing joins at the first reset after its first price, and a delisted member
-leaves at the first reset after its last one. Nothing at :math:`t` or later is
-used to set the weights applied to :math:`R_t`, hence appending rows never
-changes past index values.
+and on the first date of a new rebalancing period (``D``: every row, ``W``:
+W-FRI weeks, ``M``, ``Q``) they are reset to their targets computed from the
+previous close only: equal weights :math:`1/n` over the eligible members, or
+cap weights :math:`C_{i,t-1}/\\sum_j C_{j,t-1}`. A member is eligible at a
+reset when it has a price (and, for cap weighting, a positive market cap) at
+:math:`t-1`; so a late listing joins at the first reset after its first price,
+and a delisted member (or one inside a gap on the reset's eve) leaves at the
+first reset after its last price. The index starts (``base``) on the first
+date with ``min_members`` eligible members, with targets from that date's
+close. Nothing at :math:`t` or later is used to set the weights applied to
+:math:`R_t`, hence appending rows never changes past index values.
 """
 
 from __future__ import annotations
@@ -56,7 +61,8 @@ class BasketIndex:
     weights : DataFrame (T, N)
         Weights :math:`w_{i,t-1}` applied to the returns of date ``t``.
     n_members : Series (T,)
-        Members with non-zero weight on each date.
+        Members with non-zero weight on each date (0 on the start date, which
+        has no return).
     weighting, rebalance : str
     notes : list of str
         What a reader should know (members never eligible, cap fallbacks).
@@ -134,8 +140,12 @@ def basket_index(
     rule = rebalance or ("D" if weighting == "cap" else "M")
     if rule not in REBALANCE_RULES:
         raise ParameterError("rebalance", f"must be one of {REBALANCE_RULES}, got {rule!r}")
-    if min_members < 1:
-        raise ParameterError("min_members", "must be at least 1")
+    if isinstance(min_members, bool) or not isinstance(min_members, int | np.integer) or min_members < 1:
+        raise ParameterError("min_members", f"must be an integer of at least 1, got {min_members!r}")
+    if not isinstance(prices.index, pd.DatetimeIndex):
+        raise ParameterError("prices", "needs a DatetimeIndex")
+    if not (prices.index.is_monotonic_increasing and prices.index.is_unique):
+        raise ParameterError("prices", "index must be ascending without duplicate dates")
     notes: list[str] = []
     wanted = list(members) if members is not None else list(prices.columns)
     missing = [m for m in wanted if m not in prices.columns]
@@ -158,9 +168,11 @@ def basket_index(
         cap = None
 
     T, N = px.shape
+    # Return against the last known price: a gap's move is picked up on the next price.
+    last_known = pd.DataFrame(px).ffill().to_numpy()
+    prev = np.vstack([np.full((1, N), np.nan), last_known[:-1]])
     with np.errstate(invalid="ignore", divide="ignore"):
-        rets = px[1:] / px[:-1] - 1.0
-    rets = np.vstack([np.full((1, N), np.nan), rets])
+        rets = px / prev - 1.0
     rets_filled = np.where(np.isfinite(rets), rets, 0.0)
     eligible = np.isfinite(px) & (px > 0)
     if cap is not None:

@@ -48,6 +48,8 @@ PRICE_FIELDS = ("open", "high", "low", "close", "adj_close")
 SESSION_CLASSES = frozenset({"equity", "etf", "index"})
 NO_STALE_CLASSES = frozenset({"stablecoin"})  # a pegged price legitimately repeats
 _DAY_NS = np.int64(86_400_000_000_000)
+#: A spike is an outlier whose next step returns at least 75 % of the way (in log terms).
+_SPIKE_REVERSION = 0.25
 #: Native macro frequencies: nominal period in days, grace days and the release
 #: lag assumed when neither the universe nor the store says otherwise.
 _MACRO_PERIOD = {"D": 1, "W": 7, "M": 31, "Q": 92, "A": 366}
@@ -66,6 +68,10 @@ class Thresholds:
     outlier_z : float
         Robust z-score (``(r - median) / (1.4826 * MAD)`` of log step returns
         per series) above which a return is an outlier.
+    spike_z : float
+        A spike (likely bad print) is a step with robust |z| above this whose
+        next step, also above it, undoes at least 75 % of it (log terms).
+        Higher than ``outlier_z`` because markets whipsaw too (March 2020).
     min_returns : int
         Fewer step returns than this: no robust scale, outlier check skipped.
     split_ratios : tuple of float
@@ -99,6 +105,7 @@ class Thresholds:
 
     stale_run: int = 5
     outlier_z: float = 8.0
+    spike_z: float = 16.0
     min_returns: int = 20
     split_ratios: tuple[float, ...] = (2.0, 3.0, 4.0, 5.0, 10.0, 20.0)
     split_tolerance: float = 0.03
@@ -121,7 +128,7 @@ class Thresholds:
         for name in ("max_gap", "behind_days"):
             if int(getattr(self, name)) < 0:
                 raise ParameterError(f"thresholds.{name}", f"must be >= 0, got {getattr(self, name)!r}")
-        for name in ("outlier_z", "disagreement_return", "ohlc_tolerance"):
+        for name in ("outlier_z", "spike_z", "disagreement_return", "ohlc_tolerance"):
             if not float(getattr(self, name)) > 0:
                 raise ParameterError(f"thresholds.{name}", f"must be > 0, got {getattr(self, name)!r}")
         if not 0 < self.split_tolerance < 0.2:
@@ -217,7 +224,10 @@ def _details_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
     out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
     out["end_date"] = pd.to_datetime(out["end_date"]).astype("datetime64[ns]")
     out["value"] = out["value"].astype("float64")
-    order = {"non_positive": 0, "split": 1, "ohlc": 2, "gap": 3, "off_calendar": 4, "stale": 5, "outlier": 6}
+    order = {
+        "non_positive": 0, "split": 1, "spike": 2, "disagreement": 3, "ohlc": 4, "gap": 5, "off_calendar": 6,
+        "stale": 7, "outlier": 8,
+    }
     out["_o"] = out["check"].map(order).fillna(9)
     return out.sort_values(["symbol", "source", "_o", "date"], kind="stable").drop(columns="_o").reset_index(drop=True)
 
@@ -232,16 +242,19 @@ def _check_observations(
     """Per-(symbol, source) numbers, the details frame and the price rows used for source comparison."""
     from rotation.panel._calendar import sessions  # lazy: the panel imports POLICY from this package
 
-    symbol = obs["symbol"].to_numpy(dtype=object)
-    source = obs["source"].to_numpy(dtype=object)
+    # integer codes: comparing 1.4M strings row by row is the slowest thing we could do
+    sym_codes, sym_uniques = pd.factorize(obs["symbol"], sort=False)
+    src_codes, src_uniques = pd.factorize(obs["source"], sort=False)
     dates = obs["date"].to_numpy(dtype="datetime64[ns]")
     n = len(obs)
     key_change = np.ones(n, dtype=bool)
-    key_change[1:] = (symbol[1:] != symbol[:-1]) | (source[1:] != source[:-1])
+    key_change[1:] = (sym_codes[1:] != sym_codes[:-1]) | (src_codes[1:] != src_codes[:-1])
     gid_all = np.cumsum(key_change) - 1
     n_groups = int(gid_all[-1]) + 1
-    g_symbol = symbol[key_change]
-    g_source = source[key_change]
+    g_symbol = np.asarray(sym_uniques, dtype=object)[sym_codes[key_change]]
+    g_source = np.asarray(src_uniques, dtype=object)[src_codes[key_change]]
+    symbol = _LazyTake(g_symbol, gid_all)
+    source = _LazyTake(g_source, gid_all)
     g_class = np.array([classes.get(s, "equity") for s in g_symbol], dtype=object)
     g_session = np.isin(g_class, list(SESSION_CLASSES))
 
@@ -468,6 +481,42 @@ def _check_observations(
             )
         )
 
+    # spikes: an outlier undone by the next step (a bad print, not a market move)
+    nxt_same = np.zeros(len(pg), dtype=bool)
+    if len(pg) > 1:
+        nxt_same[:-1] = pg[1:] == pg[:-1]
+    logr_next = np.r_[logr[1:], np.nan] if len(logr) else logr
+    big = out_mask & (np.abs(z) > th.spike_z)
+    out_next = np.r_[big[1:], False] if len(big) else big
+    with np.errstate(invalid="ignore"):
+        spike = (
+            big
+            & out_next
+            & nxt_same
+            & (np.sign(logr) == -np.sign(logr_next))
+            & (np.abs(logr + logr_next) < _SPIKE_REVERSION * np.abs(logr))
+        )
+    g_spikes = np.bincount(pg[spike], minlength=n_groups)
+    if spike.any():
+        idx = np.flatnonzero(spike)
+        details.append(
+            pd.DataFrame(
+                {
+                    "symbol": g_symbol[pg[idx]],
+                    "source": g_source[pg[idx]],
+                    "check": "spike",
+                    "date": pdates[idx],
+                    "end_date": pdates[idx + 1],
+                    "value": ratio[idx] - 1.0,
+                    "detail": [
+                        f"{ratio[i] - 1:+.1%} on {_fmt_day(pdates[i])} undone by {ratio[i + 1] - 1:+.1%} on "
+                        f"{_fmt_day(pdates[i + 1])}: a bad print?"
+                        for i in idx
+                    ],
+                }
+            )
+        )
+
     # split-like jumps: close jumps by a split ratio relative to adj_close (or alone without it)
     with np.errstate(divide="ignore", invalid="ignore"):
         close_ratio = close / close_prev
@@ -569,21 +618,41 @@ def _check_observations(
             "longest_stale": g_stale_longest,
             "outliers": g_outliers,
             "max_abs_z": np.where(g_outliers > 0, g_max_z, np.nan),
+            "spikes": g_spikes,
             "split_like": g_split,
             "lag_days": g_lag,
             "has_price": g_has_price,
         }
     )
+    # only symbols served by several sources are compared; keep just their rows
+    g_multi = np.zeros(n_groups, dtype=bool)
+    priced = np.flatnonzero(g_has_price)
+    if len(priced):
+        per_symbol = pd.Series(g_symbol[priced]).value_counts()
+        g_multi[priced] = pd.Series(g_symbol[priced]).map(per_symbol).to_numpy() > 1
+    keep = g_multi[pg]
     price_rows = pd.DataFrame(
         {
-            "symbol": g_symbol[pg],
-            "source": g_source[pg],
-            "date": pdates,
-            "adj_close": adj,
-            "close": close,
+            "symbol": g_symbol[pg[keep]],
+            "source": g_source[pg[keep]],
+            "date": pdates[keep],
+            "adj_close": adj[keep],
+            "close": close[keep],
         }
     )
     return series, _details_frame(details), price_rows
+
+
+class _LazyTake:
+    """``values[codes[idx]]`` on demand: per-row symbol/source strings are only built for flagged rows."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self, values: np.ndarray, codes: np.ndarray) -> None:
+        self.values, self.codes = values, codes
+
+    def __getitem__(self, idx: Any) -> np.ndarray:
+        return self.values[self.codes[idx]]
 
 
 def _split_label(shares_ratio: float) -> str:
@@ -594,19 +663,31 @@ def _split_label(shares_ratio: float) -> str:
 
 
 # ---------------------------------------------------------------------------- source comparison
+DISAGREEMENT_COLUMNS = (
+    "symbol", "source_a", "source_b", "first", "last", "n_returns", "correlation", "share_disagree",
+    "disagree_first", "disagree_last", "max_abs_diff", "max_diff_date", "median_level_ratio",
+    "level_ratio_first", "level_ratio_last", "best_lag", "best_lag_correlation", "flagged",
+)
+
+
+def _corr(x: np.ndarray, y: np.ndarray) -> float:
+    if len(x) < 3 or np.std(x) == 0 or np.std(y) == 0:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1])
+
+
 def _compare_sources(price_rows: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
-    """Every pair of sources of one symbol compared on the dates both have a price."""
-    cols = [
-        "symbol", "source_a", "source_b", "first", "last", "n_returns", "correlation",
-        "share_disagree", "median_level_ratio", "max_abs_diff", "max_diff_date", "flagged",
-    ]
+    """Every pair of sources of one symbol compared on the dates both have a price.
+
+    Returns are compared, not levels: sources adjust on different bases (a
+    dividend-adjusted close sits below the raw close), which shifts the level
+    ratio but not the daily return. ``best_lag`` is the shift in observations
+    (-1, 0 or +1) of source b that correlates best with source a: +1 means b's
+    row dated t-1 matches a's row dated t, i.e. b is dated one day earlier than
+    a (a date-convention offset, e.g. a 00:00 UTC snapshot shifted twice).
+    """
     rows: list[dict[str, Any]] = []
-    n_src = price_rows.groupby("symbol", sort=False)["source"].nunique()
-    multi = n_src.index[n_src > 1]
-    if len(multi) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    sub = price_rows[price_rows["symbol"].isin(multi)]
-    for sym, frame in sub.groupby("symbol", sort=True):
+    for sym, frame in price_rows.groupby("symbol", sort=True):
         adj = frame.pivot(index="date", columns="source", values="adj_close")
         close = frame.pivot(index="date", columns="source", values="close")
         srcs = sorted(adj.columns)
@@ -620,40 +701,45 @@ def _compare_sources(price_rows: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
                 ra = _pair_returns(adj[a].to_numpy()[both], close[a].to_numpy()[both])
                 rb = _pair_returns(adj[b].to_numpy()[both], close[b].to_numpy()[both])
                 ok = ~np.isnan(ra) & ~np.isnan(rb)
-                n_ret = int(ok.sum())
                 lvl = level[a].to_numpy()[both] / level[b].to_numpy()[both]
-                rec: dict[str, Any] = {
-                    "symbol": sym,
-                    "source_a": a,
-                    "source_b": b,
-                    "first": idx[0],
-                    "last": idx[-1],
-                    "n_returns": n_ret,
-                    "correlation": np.nan,
-                    "share_disagree": np.nan,
-                    "median_level_ratio": float(np.nanmedian(lvl)),
-                    "max_abs_diff": np.nan,
-                    "max_diff_date": pd.NaT,
-                    "flagged": False,
-                }
-                if n_ret >= 2:
-                    x, y = ra[ok], rb[ok]
+                rec: dict[str, Any] = dict.fromkeys(DISAGREEMENT_COLUMNS, np.nan)
+                rec.update(
+                    symbol=sym, source_a=a, source_b=b, first=idx[0], last=idx[-1], n_returns=int(ok.sum()),
+                    median_level_ratio=float(np.nanmedian(lvl)), level_ratio_first=float(lvl[0]),
+                    level_ratio_last=float(lvl[-1]), disagree_first=pd.NaT, disagree_last=pd.NaT,
+                    max_diff_date=pd.NaT, best_lag=0, flagged=False,
+                )
+                if ok.sum() >= 2:
+                    x, y, when = ra[ok], rb[ok], idx[ok]
                     diff = np.abs(x - y)
-                    rec["share_disagree"] = float(np.mean(diff > th.disagreement_return))
+                    big = diff > th.disagreement_return
+                    rec["share_disagree"] = float(big.mean())
+                    if big.any():
+                        rec["disagree_first"], rec["disagree_last"] = when[big][0], when[big][-1]
                     j = int(np.argmax(diff))
-                    rec["max_abs_diff"] = float(diff[j])
-                    rec["max_diff_date"] = idx[ok][j]
-                    if np.std(x) > 0 and np.std(y) > 0:
-                        rec["correlation"] = float(np.corrcoef(x, y)[0, 1])
-                    if n_ret >= th.min_overlap:
+                    rec["max_abs_diff"], rec["max_diff_date"] = float(diff[j]), when[j]
+                    rec["correlation"] = _corr(x, y)
+                    # lagged: a_t against b_{t-1} (lag +1) and b_{t+1} (lag -1), on the common rows
+                    okl = ok[1:] & ok[:-1]
+                    lag_corr = {
+                        0: rec["correlation"],
+                        1: _corr(ra[1:][okl], rb[:-1][okl]),
+                        -1: _corr(ra[:-1][okl], rb[1:][okl]),
+                    }
+                    best = max(lag_corr, key=lambda k: -np.inf if np.isnan(lag_corr[k]) else lag_corr[k])
+                    rec["best_lag"], rec["best_lag_correlation"] = best, lag_corr[best]
+                    if rec["n_returns"] >= th.min_overlap:
                         corr_bad = not (rec["correlation"] >= th.min_correlation)  # NaN counts as bad
                         rec["flagged"] = bool(corr_bad or rec["share_disagree"] > th.disagreement_share)
                 rows.append(rec)
-    out = pd.DataFrame(rows, columns=cols)
-    if len(out):
-        out["first"] = pd.to_datetime(out["first"]).astype("datetime64[ns]")
-        out["last"] = pd.to_datetime(out["last"]).astype("datetime64[ns]")
-        out["max_diff_date"] = pd.to_datetime(out["max_diff_date"]).astype("datetime64[ns]")
+    out = pd.DataFrame(rows, columns=list(DISAGREEMENT_COLUMNS))
+    for col in ("first", "last", "disagree_first", "disagree_last", "max_diff_date"):
+        out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
+    for col in ("n_returns", "best_lag"):
+        out[col] = out[col].astype(np.int64)
+    out["flagged"] = out["flagged"].astype(bool)
+    for col in ("symbol", "source_a", "source_b"):
+        out[col] = out[col].astype(object)
     return out
 
 
@@ -663,6 +749,51 @@ def _pair_returns(adj: np.ndarray, close: np.ndarray) -> np.ndarray:
     if len(adj):
         first[0] = True
     return step_ratio(adj, _prev(adj, first), close, _prev(close, first)) - 1.0
+
+
+def _offset_source(row: Any) -> str | None:
+    """The source that looks dated one day early, when a lag of one fits much better than none."""
+    if row.best_lag == 0 or pd.isna(row.best_lag_correlation):
+        return None
+    if not pd.isna(row.correlation) and row.best_lag_correlation <= row.correlation + 0.2:
+        return None
+    return row.source_b if row.best_lag > 0 else row.source_a
+
+
+def _level_step(row: Any) -> bool:
+    """True when the level ratio a/b changed by more than 25 % between the first and last common date."""
+    if not row.level_ratio_first or pd.isna(row.level_ratio_first) or pd.isna(row.level_ratio_last):
+        return False
+    change = row.level_ratio_last / row.level_ratio_first
+    return bool(np.isfinite(change) and not 0.8 < change < 1.25)
+
+
+def describe_disagreement(row: Any, th: Thresholds, *, short: bool = False) -> str:
+    """Text about a source pair (a row of ``QualityReport.disagreements``).
+
+    The long form gives correlation, share and period of disagreeing days,
+    the worst day, a one-day date offset and a level step when present; the
+    short form (for the ``issues`` column) keeps correlation and the two hints.
+    """
+    corr = "n/a" if pd.isna(row.correlation) else f"{row.correlation:.2f}"
+    early = _offset_source(row)
+    step = _level_step(row)
+    if short:
+        hints = [f"corr {corr}"]
+        if early:
+            hints.append(f"{early} dated 1 day early?")
+        if step:
+            hints.append(f"level ratio {row.level_ratio_first:.3g} -> {row.level_ratio_last:.3g}")
+        return ", ".join(hints)
+    text = f"corr {corr}, {row.share_disagree:.1%} of {row.n_returns} days |dr|>{th.disagreement_return:.0%}"
+    if not pd.isna(row.disagree_first):
+        text += f" ({_fmt_day(row.disagree_first)}..{_fmt_day(row.disagree_last)})"
+    text += f", worst {row.max_abs_diff:.1%} on {_fmt_day(row.max_diff_date)}"
+    if early:
+        text += f"; {early} looks dated 1 day early (corr {row.best_lag_correlation:.2f} when shifted)"
+    if step:
+        text += f"; level ratio moved {row.level_ratio_first:.3g} -> {row.level_ratio_last:.3g}"
+    return text
 
 
 # ---------------------------------------------------------------------------- macro
@@ -759,20 +890,18 @@ def _check_macro(
 
 # ---------------------------------------------------------------------------- grading
 def _grade_instruments(series: pd.DataFrame, dis: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
+    """Status, ``issues`` (what made it warn/fail) and ``notes`` (findings that are only informative)."""
     flagged = dis[dis["flagged"]] if len(dis) else dis
-    notes: dict[tuple[str, str], list[str]] = {}
+    pair_notes: dict[tuple[str, str], list[str]] = {}
     for r in flagged.itertuples(index=False):
-        corr = "n/a" if pd.isna(r.correlation) else f"{r.correlation:.2f}"
-        text = (
-            f"corr {corr}, {r.share_disagree:.0%} of days |dr|>{th.disagreement_return:.0%}, "
-            f"worst {r.max_abs_diff:.1%} on {_fmt_day(r.max_diff_date)}"
-        )
-        notes.setdefault((r.symbol, r.source_a), []).append(f"returns disagree with {r.source_b} ({text})")
-        notes.setdefault((r.symbol, r.source_b), []).append(f"returns disagree with {r.source_a} ({text})")
-    statuses, issues, n_dis = [], [], []
+        text = describe_disagreement(r, th, short=True)
+        pair_notes.setdefault((r.symbol, r.source_a), []).append(f"returns disagree with {r.source_b} ({text})")
+        pair_notes.setdefault((r.symbol, r.source_b), []).append(f"returns disagree with {r.source_a} ({text})")
+    statuses, issues, notes, n_dis = [], [], [], []
     for r in series.itertuples(index=False):
         fail: list[str] = []
         warn: list[str] = []
+        info: list[str] = []
         if r.non_positive:
             fail.append(f"{r.non_positive} non-positive price rows")
         if r.split_like:
@@ -781,53 +910,66 @@ def _grade_instruments(series: pd.DataFrame, dis: pd.DataFrame, th: Thresholds) 
             fail.append(f"coverage {r.coverage:.0%}")
         elif not np.isnan(r.coverage) and r.coverage < th.warn_coverage:
             warn.append(f"coverage {r.coverage:.1%}")
+        gap_text = (
+            f"longest {r.longest_gap} ({_fmt_day(r.longest_gap_start)}..{_fmt_day(r.longest_gap_end)})"
+        )
         if r.long_gaps:
-            warn.append(
-                f"{r.long_gaps} gap(s) > {th.max_gap}, longest {r.longest_gap} "
-                f"({_fmt_day(r.longest_gap_start)}..{_fmt_day(r.longest_gap_end)})"
-            )
+            warn.append(f"{r.long_gaps} gap(s) > {th.max_gap}, {gap_text}")
+        elif r.missing:
+            info.append(f"{r.missing} missing date(s), {gap_text}")
         if r.off_calendar:
             warn.append(f"{r.off_calendar} rows off the NYSE calendar")
         if r.ohlc_bad:
             warn.append(f"{r.ohlc_bad} inconsistent OHLC rows")
         if r.stale_runs:
             warn.append(f"{r.stale_runs} stale run(s), longest {r.longest_stale}")
+        if r.spikes:
+            warn.append(f"{r.spikes} spike(s) reversed next day")
         if r.outliers:
-            warn.append(f"{r.outliers} outlier return(s) (max |z| {r.max_abs_z:.0f})")
+            info.append(f"{r.outliers} outlier return(s), max |z| {r.max_abs_z:.0f}")
+        if r.blank:
+            info.append(f"{r.blank} rows without a price")
         if r.lag_days > th.behind_days:
             warn.append(f"ends {_fmt_day(r.last)}, {r.lag_days} days before as-of")
-        dn = notes.get((r.symbol, r.source), [])
+        dn = pair_notes.get((r.symbol, r.source), [])
         warn.extend(dn)
         n_dis.append(len(dn))
         statuses.append("fail" if fail else ("warn" if warn else "ok"))
         issues.append("; ".join(fail + warn))
+        notes.append("; ".join(info))
     out = series.copy()
     out["disagreements"] = np.asarray(n_dis, dtype=np.int64)
     out["status"] = statuses
     out["issues"] = issues
+    out["notes"] = notes
     return out
 
 
 def _grade_macro(macro: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
     if macro.empty:
         return macro
-    statuses, issues = [], []
+    statuses, issues, notes = [], [], []
     for r in macro.itertuples(index=False):
         warn: list[str] = []
+        info: list[str] = []
         if r.stale:
             warn.append(f"stale: last {_fmt_day(r.last)}, {r.lag_days} days before as-of (allowed {r.stale_after_days})")
         if not np.isnan(r.coverage) and r.coverage < th.macro_warn_coverage:
             warn.append(f"coverage {r.coverage:.1%} of {r.calendar} periods")
+        gap_text = f"longest {r.longest_gap} periods ({_fmt_day(r.longest_gap_start)}..{_fmt_day(r.longest_gap_end)})"
         if r.long_gaps:
-            warn.append(
-                f"{r.long_gaps} long gap(s), longest {r.longest_gap} periods "
-                f"({_fmt_day(r.longest_gap_start)}..{_fmt_day(r.longest_gap_end)})"
-            )
+            warn.append(f"{r.long_gaps} long gap(s), {gap_text}")
+        elif r.longest_gap:
+            info.append(f"gaps, {gap_text}")
+        if r.blank:
+            info.append(f"{r.blank} blank values")
         statuses.append("warn" if warn else "ok")
         issues.append("; ".join(warn))
+        notes.append("; ".join(info))
     out = macro.copy()
     out["status"] = statuses
     out["issues"] = issues
+    out["notes"] = notes
     return out
 
 
@@ -918,28 +1060,23 @@ def check_store(
         series = pd.DataFrame()
         details = _details_frame([])
         dis = _compare_sources(pd.DataFrame(columns=["symbol", "source", "date", "adj_close", "close"]), thresholds)
-    if len(dis):
-        flagged = dis[dis["flagged"]]
-        if len(flagged):
-            extra = pd.DataFrame(
-                {
-                    "symbol": flagged["symbol"].to_numpy(),
-                    "source": flagged["source_a"].to_numpy(),
-                    "check": "disagreement",
-                    "date": flagged["max_diff_date"].to_numpy(),
-                    "end_date": pd.NaT,
-                    "value": flagged["max_abs_diff"].to_numpy(),
-                    "detail": [
-                        f"vs {b}: corr {c:.3f}, {s:.1%} of {n} days differ > {thresholds.disagreement_return:.0%}, "
-                        f"median level ratio {m:.4g}"
-                        for b, c, s, n, m in zip(
-                            flagged["source_b"], flagged["correlation"], flagged["share_disagree"],
-                            flagged["n_returns"], flagged["median_level_ratio"], strict=True,
-                        )
-                    ],
-                }
-            )
-            details = _details_frame([details, extra])
+    flagged = dis[dis["flagged"]] if len(dis) else dis
+    if len(flagged):
+        extra = pd.DataFrame(
+            {
+                "symbol": flagged["symbol"].to_numpy(),
+                "source": flagged["source_a"].to_numpy(),
+                "check": "disagreement",
+                "date": flagged["max_diff_date"].to_numpy(),
+                "end_date": pd.NaT,
+                "value": flagged["max_abs_diff"].to_numpy(),
+                "detail": [
+                    f"vs {r.source_b}: {describe_disagreement(r, thresholds)}"
+                    for r in flagged.itertuples(index=False)
+                ],
+            }
+        )
+        details = _details_frame([details, extra])
 
     inst = _grade_instruments(series, dis, thresholds) if len(series) else series
     macro_meta = meta[meta["kind"] == "macro"] if len(meta) and "kind" in meta else meta
@@ -983,6 +1120,7 @@ def _missing_rows(
             "rows": 0,
             "status": "warn",
             "issues": "no data in store",
+            "notes": "",
         }
         for s, cls in wanted.items()
         if s not in have

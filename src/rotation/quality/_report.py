@@ -19,14 +19,14 @@ STATUSES = ("ok", "warn", "fail")
 
 #: Columns of :meth:`QualityReport.to_frame`, in order (macro-only columns last).
 FRAME_COLUMNS = (
-    "kind", "symbol", "source", "status", "issues", "asset_class", "calendar", "first", "last", "rows",
+    "kind", "symbol", "source", "status", "issues", "notes", "asset_class", "calendar", "first", "last", "rows",
     "expected", "coverage", "missing", "longest_gap", "longest_gap_start", "longest_gap_end", "long_gaps",
     "off_calendar", "blank", "non_positive", "ohlc_bad", "stale_runs", "longest_stale", "outliers",
-    "max_abs_z", "split_like", "disagreements", "lag_days", "stale_after_days", "stale",
+    "max_abs_z", "spikes", "split_like", "disagreements", "lag_days", "stale_after_days", "stale",
 )
 _COUNT_COLUMNS = (
     "rows", "expected", "missing", "longest_gap", "long_gaps", "off_calendar", "blank", "non_positive",
-    "ohlc_bad", "stale_runs", "longest_stale", "outliers", "split_like", "disagreements", "lag_days",
+    "ohlc_bad", "stale_runs", "longest_stale", "outliers", "spikes", "split_like", "disagreements", "lag_days",
     "stale_after_days",
 )
 
@@ -116,6 +116,7 @@ class QualityReport:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
         frame["stale"] = frame["stale"].astype("boolean")
         frame["issues"] = frame["issues"].fillna("").astype(str)
+        frame["notes"] = frame["notes"].fillna("").astype(str)
         rank = frame["status"].map(status_rank)
         n_issues = frame["issues"].map(lambda s: 0 if not s else s.count(";") + 1)
         order = np.lexsort((frame["source"].to_numpy(dtype=str), frame["symbol"].to_numpy(dtype=str), -n_issues, -rank))
@@ -144,6 +145,7 @@ class QualityReport:
             "ohlc_bad": n_with("ohlc_bad"),
             "stale_runs": n_with("stale_runs"),
             "outliers": n_with("outliers"),
+            "spikes": n_with("spikes"),
             "split_like": n_with("split_like"),
             "behind": int(
                 (pd.to_numeric(inst.get("lag_days"), errors="coerce") > self.thresholds.get("behind_days", math.inf)).sum()

@@ -32,6 +32,7 @@ from tenacity import (
 
 from rotation import __name__ as _pkg
 from rotation.errors import (
+    ConnectionFailedError,
     ProviderUnavailableError,
     RateLimitedError,
     SourceError,
@@ -71,10 +72,11 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 class _Retryable(Exception):
     """Internal: a failure worth retrying, carrying the response when there is one."""
 
-    def __init__(self, reason: str, response: httpx.Response | None = None) -> None:
+    def __init__(self, reason: str, response: httpx.Response | None = None, *, connect: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.response = response
+        self.connect = connect
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +120,7 @@ class HttpSource:
             after = parse_retry_after(exc.response.headers.get("Retry-After"))
             if after is not None:
                 return min(after, self.retry.max_wait)
-        backoff = wait_exponential_jitter(initial=self.retry.initial, max=self.retry.max_wait)
+        backoff = wait_exponential_jitter(multiplier=self.retry.initial, max=self.retry.max_wait)
         return float(backoff(state))
 
     def get(
@@ -154,8 +156,10 @@ class HttpSource:
                 response = self.client.get(url, params=params, headers=headers)
             except httpx.TimeoutException as exc:
                 raise _Retryable(f"timed out ({type(exc).__name__})") from exc
+            except httpx.ConnectError as exc:
+                raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})", connect=True) from exc
             except httpx.TransportError as exc:
-                raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from exc
+                raise _Retryable(f"transport error ({type(exc).__name__}: {exc})") from exc
             if response.status_code == 429 or response.status_code >= 500:
                 raise _Retryable(f"HTTP {response.status_code}", response)
             return response
@@ -178,12 +182,17 @@ class HttpSource:
                     symbol=symbol,
                     retry_after=parse_retry_after(exc.response.headers.get("Retry-After")),
                 ) from None
-            raise ProviderUnavailableError(f"{exc.reason} {tries}", provider=self.name, symbol=symbol) from None
+            error = ConnectionFailedError if exc.connect else ProviderUnavailableError
+            raise error(f"{exc.reason} {tries}", provider=self.name, symbol=symbol) from None
         if response.status_code in not_found:
             raise SymbolNotFoundError(
                 f"unknown symbol (HTTP {response.status_code})", provider=self.name, symbol=symbol
             )
         if response.status_code >= 400:
             snippet = response.text[:200].replace("\n", " ")
-            raise SourceError(f"HTTP {response.status_code}: {snippet}", provider=self.name, symbol=symbol)
+            error = SourceError(f"HTTP {response.status_code}: {snippet}", provider=self.name, symbol=symbol)
+            # Sources that must tell 4xx bodies apart (FRED, Yahoo) read these instead of the message.
+            error.status_code = response.status_code
+            error.body = response.text
+            raise error
         return response

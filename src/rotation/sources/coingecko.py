@@ -226,8 +226,8 @@ class CoinGeckoSource(HttpSource, Source):
         notes: list[str] = []
         if dropped:
             notes.append(
-                f"dropped {dropped} CoinGecko point(s) more than {SNAPSHOT_TOLERANCE} from a UTC midnight "
-                "(intraday prices, not daily closes)"
+                f"dropped {dropped} CoinGecko point(s) that are not the snapshot nearest a UTC midnight "
+                f"(within {SNAPSHOT_TOLERANCE}): intraday prices, not daily closes"
             )
         if frame.empty:
             notes.append(f"CoinGecko has no daily data for '{coin}' from {start} to {end}")
@@ -365,7 +365,7 @@ def _daily_closes(points: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Keep, per UTC midnight, the point nearest it (within tolerance); date it the day before.
 
     Returns the frame (``date`` + fields, zeros/negatives -> NaN) and how many
-    points were dropped for lying too far from any midnight.
+    points were not used (too far from any midnight, or not the nearest one).
     """
     fields = list(_SERIES.values())
     if points.empty:
@@ -382,7 +382,7 @@ def _daily_closes(points: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     for field in fields:
         values = picked[field].to_numpy(dtype=float)
         frame[field] = np.where(values > 0, values, np.nan)  # CoinGecko's 0 means "no figure"
-    return frame.reset_index(drop=True), int((~near).sum())
+    return frame.reset_index(drop=True), len(points) - len(picked)
 
 
 def _canonical(frame: pd.DataFrame, provider: str, coin: str) -> pd.DataFrame:

@@ -14,8 +14,9 @@ No key: the graph CSV download
     was expected is a :class:`~rotation.errors.MalformedResponseError`.
 
 With a key: the documented API
-    ``GET https://api.stlouisfed.org/fred/series/observations?series_id=...&api_key=...&file_type=json
-    &observation_start=...&observation_end=...``, paged with ``limit``/``offset``.
+    ``GET https://api.stlouisfed.org/fred/series/observations`` with ``series_id``,
+    ``api_key``, ``file_type=json``, ``observation_start``/``observation_end``,
+    paged with ``limit``/``offset``.
     ``observations[].value`` is a string, ``"."`` for missing. An unknown
     series answers HTTP 400 ``{"error_code":400,"error_message":"Bad Request.
     The series does not exist."}``.
@@ -231,7 +232,9 @@ class FredSource(HttpSource, Source):
             {"observations": rows}, symbol=symbol, series_id=series_id, start=start, end=end
         )
 
-    def _api_page(self, series_id: str, start: date, end: date, *, offset: int) -> Mapping[str, Any]:
+    def _api_page(
+        self, series_id: str, start: date, end: date, *, offset: int
+    ) -> Mapping[str, Any]:
         params = {
             "series_id": series_id,
             "api_key": self._api_key,
@@ -242,23 +245,32 @@ class FredSource(HttpSource, Source):
             "limit": str(self.page_size),
             "offset": str(offset),
         }
+        # Errors are raised outside the ``except`` blocks so that the original
+        # exception (whose text may quote the URL, key included) is not kept
+        # as ``__context__`` of the one the caller sees.
+        failure: SourceError | None = None
         try:
             response = self.get(API_URL, params=params, symbol=series_id, not_found=(404,))
         except SourceError as exc:
-            raise self._api_error(exc, series_id) from None
+            failure = self._api_error(exc, series_id)
+        if failure is not None:
+            raise failure
+        payload: Any = None
         try:
             payload = response.json()
         except ValueError:
-            raise MalformedResponseError(
-                f"body is not valid JSON; first bytes: {self._scrub(response.text[:80])!r}",
+            failure = MalformedResponseError(
+                f"body is not valid JSON; first bytes: {self._scrub(response.text)[:80]!r}",
                 provider=_PROVIDER,
                 symbol=series_id,
-            ) from None
+            )
+        if failure is not None:
+            raise failure
         if isinstance(payload, Mapping) and "error_message" in payload:
-            raise self._api_error(
-                SourceError(f"HTTP 200: {payload['error_message']}", provider=_PROVIDER, symbol=series_id),
-                series_id,
-            ) from None
+            said = SourceError(
+                f"HTTP 200: {payload['error_message']}", provider=_PROVIDER, symbol=series_id
+            )
+            raise self._api_error(said, series_id)
         if not isinstance(payload, Mapping) or not isinstance(payload.get("observations"), list):
             raise MalformedResponseError(
                 "JSON has no 'observations' array", provider=_PROVIDER, symbol=series_id
@@ -349,7 +361,9 @@ def parse_fredgraph_csv(
     if "html" in content_type.lower() or head.startswith("<"):
         if _HTML_NOT_FOUND.search(body[:4096]):
             raise SymbolNotFoundError(
-                "FRED answered its error page (unknown series id?)", provider=_PROVIDER, symbol=series_id
+                "FRED answered its error page (unknown series id?)",
+                provider=_PROVIDER,
+                symbol=series_id,
             )
         title = re.search(r"<title>(.*?)</title>", body, re.I | re.S)
         what = f" titled {title.group(1).strip()[:80]!r}" if title else ""
@@ -360,7 +374,10 @@ def parse_fredgraph_csv(
     reader = csv.reader(io.StringIO(body))
     header = next(reader)
     if len(header) != 2 or header[0].strip().lower() not in _DATE_HEADERS:
-        raise bad(f"unexpected CSV header {header!r} (want 'observation_date,{series_id}' or 'DATE,{series_id}')")
+        raise bad(
+            f"unexpected CSV header {header!r} "
+            f"(want 'observation_date,{series_id}' or 'DATE,{series_id}')"
+        )
     if header[1].strip().upper() != series_id.strip().upper():
         raise bad(f"CSV value column is {header[1]!r}, expected the series id {series_id!r}")
 

@@ -207,7 +207,8 @@ class YahooSource(HttpSource, Source):
             if type(exc) is SourceError and exc.message.startswith("HTTP 400") and (
                 _NO_DATA_IN_RANGE in exc.message
             ):
-                return _empty_result(symbol, f"Yahoo has no bars for {provider_symbol} in {start}..{end}")
+                note = f"Yahoo has no bars for {provider_symbol} in {start}..{end}"
+                return _empty_result(symbol, note)
             raise
         try:
             payload = response.json()
@@ -217,7 +218,9 @@ class YahooSource(HttpSource, Source):
                 provider=_PROVIDER,
                 symbol=provider_symbol,
             ) from None
-        return parse_chart(payload, symbol=symbol, provider_symbol=provider_symbol, start=start, end=end)
+        return parse_chart(
+            payload, symbol=symbol, provider_symbol=provider_symbol, start=start, end=end
+        )
 
 
 def parse_chart(
@@ -309,8 +312,12 @@ def parse_chart(
         columns[key] = _numeric(quote_block.get(key), f"indicators.quote[0].{key}", n, bad)
     adj_block = _first(indicators.get("adjclose"))
     if adj_block is None or "adjclose" not in adj_block:
-        raise bad("'indicators.adjclose[0].adjclose' is missing (requested includeAdjustedClose=true)")
-    columns["adj_close"] = _numeric(adj_block["adjclose"], "indicators.adjclose[0].adjclose", n, bad)
+        raise bad(
+            "'indicators.adjclose[0].adjclose' is missing (requested includeAdjustedClose=true)"
+        )
+    columns["adj_close"] = _numeric(
+        adj_block["adjclose"], "indicators.adjclose[0].adjclose", n, bad
+    )
 
     dates = _local_dates(np.asarray(stamps, dtype="int64"), tz)
     frame = pd.DataFrame(
@@ -390,6 +397,10 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _numeric(values: Any, where: str, n: int, bad: Any) -> np.ndarray:
     """A JSON array of numbers/nulls of length ``n`` as float64 (null -> NaN)."""
     if values is None:
@@ -402,7 +413,7 @@ def _numeric(values: Any, where: str, n: int, bad: Any) -> np.ndarray:
     for i, v in enumerate(values):
         if v is None:
             out[i] = np.nan
-        elif isinstance(v, int | float) and not isinstance(v, bool):
+        elif _is_number(v):
             out[i] = float(v)
         else:
             raise bad(f"'{where}[{i}]' is {v!r}, not a number or null")
@@ -486,14 +497,14 @@ def _parse_events(events: Any, symbol: str, tz: ZoneInfo | timezone, bad: Any) -
                 raise bad(f"'{where}' has no integer 'date'")
             if kind == "split":
                 num, den = event.get("numerator"), event.get("denominator")
-                if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in (num, den)):
+                if not all(_is_number(x) for x in (num, den)):
                     raise bad(f"'{where}' lacks numeric numerator/denominator")
                 if den == 0 or num == 0 or not math.isfinite(num / den):
                     raise bad(f"'{where}' has ratio {num}/{den}")
                 value = float(num) / float(den)
             else:
                 amount = event.get("amount")
-                if not isinstance(amount, int | float) or isinstance(amount, bool):
+                if not _is_number(amount):
                     raise bad(f"'{where}' has no numeric 'amount'")
                 value = float(amount)
             rows.append((symbol, _local_date(event["date"], tz), kind, value))

@@ -24,10 +24,14 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 
 from rotation.config import Settings
-from rotation.errors import ParameterError, RotationError, SourceError
+from rotation.errors import ConnectionFailedError, ParameterError, RotationError, SourceError
 from rotation.sources import FETCHABLE, Source, make_source
 from rotation.store._duckdb import Store
 from rotation.universe import Universe
+
+#: Consecutive connection failures (not HTTP errors) after which the run stops
+#: trying: the machine is offline, and every remaining job would wait out its retries.
+UNREACHABLE_AFTER = 3
 
 __all__ = ["FetchJob", "FetchOutcome", "FetchReport", "fetch", "plan_fetch", "register_universe"]
 
@@ -50,6 +54,7 @@ class FetchOutcome:
     start: date | None = None
     end: date | None = None
     message: str = ""
+    connection_failed: bool = False
 
 
 @dataclass
@@ -217,11 +222,16 @@ def fetch(
     built: dict[str, Source] = dict(sources or {})
     report = FetchReport()
     today = _today()
+    unreachable = 0
     try:
         for job in jobs:
             if on_start:
                 on_start(job)
-            outcome = _run_job(store, job, built, settings, start, end or today, overlap_days)
+            if unreachable >= UNREACHABLE_AFTER:
+                outcome = FetchOutcome(job, "failed", 0, start, end, "skipped: the network is unreachable")
+            else:
+                outcome = _run_job(store, job, built, settings, start, end or today, overlap_days)
+                unreachable = unreachable + 1 if outcome.connection_failed else 0
             report.outcomes.append(outcome)
             if on_done:
                 on_done(outcome)
@@ -278,4 +288,4 @@ def _run_job(
             )
         except RotationError:
             pass
-        return FetchOutcome(job, "failed", 0, start, end, message)
+        return FetchOutcome(job, "failed", 0, start, end, message, isinstance(exc, ConnectionFailedError))
