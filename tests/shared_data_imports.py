@@ -18,8 +18,9 @@ Source labels (the ``source`` column in the store) and why
 ``yahoo``           Yahoo auto-adjusted closes: ``equities/adj_close`` and the S&P 500
                     constituents file (same repo, identical on the 16 overlapping
                     tickers), the ``^GSPC/^IXIC/^DJI/^RUT`` OHLCV and the ``*-USD``
-                    crypto bars. No symbol occurs in two of these files except the
-                    16 identical equity overlaps, so one label is safe.
+                    crypto bars (Yahoo's crypto ``Volume`` is in USD: ``volume_usd``).
+                    No symbol occurs in two of these files except the 16 identical
+                    equity overlaps, so one label is safe (the test checks it).
 ``yahoo_ohlcv``     ``equities/ohlcv``: each row comes from one of three repos with a
                     different split-adjustment vintage (COIN/MSTR levels jump at the
                     source switch, MSTR is not split-adjusted before 2024-08). Under
@@ -75,7 +76,9 @@ SHARED_IMPORTS: list[tuple[str, ImportSpec]] = [
     ),
     (
         "sp500/membership_ticker_start_end.csv",
-        ImportSpec(kind="membership", symbol_column="ticker", index_name="SP500", source="fja05680"),
+        ImportSpec(
+            kind="membership", symbol_column="ticker", index_name="SP500", source="fja05680"
+        ),
     ),
     (
         "sp500/changes_since_2019.csv",
@@ -95,7 +98,12 @@ SHARED_IMPORTS: list[tuple[str, ImportSpec]] = [
     ),
     (
         "sp500/constituents_adj_close_daily_long.csv.gz",
-        ImportSpec(symbol_column="ticker", columns={"adj_close": "adj_close"}, source="yahoo", asset_class="equity"),
+        ImportSpec(
+            symbol_column="ticker",
+            columns={"adj_close": "adj_close"},
+            source="yahoo",
+            asset_class="equity",
+        ),
     ),
     (
         "sp500/market_cap_snapshot_approx_2026-03.csv",
@@ -123,7 +131,9 @@ SHARED_IMPORTS: list[tuple[str, ImportSpec]] = [
     ),
     (
         "indexes/sp500_fred_daily.csv",
-        ImportSpec(symbol="SPX", columns={"close": "sp500_close"}, source="fred", asset_class="index"),
+        ImportSpec(
+            symbol="SPX", columns={"close": "sp500_close"}, source="fred", asset_class="index"
+        ),
     ),
     (
         "indexes/sp500_shiller_monthly.csv",
@@ -198,7 +208,8 @@ SHARED_IMPORTS: list[tuple[str, ImportSpec]] = [
         "crypto/yahoo_usd_daily_long.csv.gz",
         ImportSpec(
             symbol_column="asset",
-            columns={**_OHLC, "volume": "volume"},
+            # Yahoo's crypto "Volume" is in USD (BTC: ~5e10 a day), not in coins.
+            columns={**_OHLC, "volume_usd": "volume"},
             symbol_map={"RNDR": "RENDER"},
             source="yahoo",
             asset_class="crypto",
@@ -222,7 +233,9 @@ def shared_import_keys() -> list[str]:
     return keys
 
 
-def import_shared_data(store: Store, data_dir: str | Path, *, register_default_universe: bool = True) -> dict[str, ImportReport]:
+def import_shared_data(
+    store: Store, data_dir: str | Path, *, register_default_universe: bool = True
+) -> dict[str, ImportReport]:
     """Import every shared data file into ``store``.
 
     Parameters

@@ -107,6 +107,7 @@ class SourceError(RotationError):
         #: HTTP status and body of the response that caused the error, when there was one.
         self.status_code: int | None = None
         self.body: str | None = None
+        self.headers: dict[str, str] | None = None
         target = f"{provider}:{symbol}" if symbol else provider
         super().__init__(f"{target}: {message}")
 

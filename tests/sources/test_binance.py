@@ -29,6 +29,7 @@ from rotation.sources.binance import LIMIT, BinanceSource
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "binance"
 DAY_MS = 86_400_000
+NOW = datetime(2026, 1, 2, 14, 0, tzinfo=UTC)
 
 
 def body(name: str) -> bytes:
@@ -46,7 +47,7 @@ def ms(day: date) -> int:
 def make_source(
     handler: Callable[[httpx.Request], httpx.Response],
     *,
-    now: datetime = utc(2026, 1, 2, 14, 0),
+    now: datetime = NOW,
     attempts: int = 3,
     **kwargs: object,
 ) -> tuple[BinanceSource, list[float], list[httpx.Request]]:
@@ -79,7 +80,7 @@ def ok(name: str) -> httpx.Response:
 
 
 def exchange(first_day: date, last_day: date) -> Callable[[httpx.Request], httpx.Response]:
-    """A klines endpoint listing one bar per day in [first_day, last_day], honouring the paging params."""
+    """A klines endpoint with one bar per day in [first_day, last_day], honouring paging params."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         q = request.url.params
@@ -89,7 +90,22 @@ def exchange(first_day: date, last_day: date) -> Callable[[httpx.Request], httpx
         for open_ms in range(first, min(hi, ms(last_day)) + 1, DAY_MS):
             n = (open_ms - ms(first_day)) // DAY_MS
             price = f"{100 + n:.8f}"
-            bars.append([open_ms, price, price, price, price, "10.0", open_ms + DAY_MS - 1, "1000.0", 7, "5", "500", "0"])
+            bars.append(
+                [
+                    open_ms,
+                    price,
+                    price,
+                    price,
+                    price,
+                    "10.0",
+                    open_ms + DAY_MS - 1,
+                    "1000.0",
+                    7,
+                    "5",
+                    "500",
+                    "0",
+                ]
+            )
             if len(bars) == limit:
                 break
         return httpx.Response(200, json=bars)
@@ -103,12 +119,26 @@ def test_parses_klines_dated_by_their_utc_day() -> None:
     result = src.fetch("BTC", "btcusdt", date(2024, 1, 1), date(2024, 1, 5))
     frame = result.frame
 
-    assert list(frame.columns) == ["symbol", "date", "open", "high", "low", "close", "volume", "volume_usd"]
+    assert list(frame.columns) == [
+        "symbol",
+        "date",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "volume_usd",
+    ]
     for col in ("open", "high", "low", "close", "volume", "volume_usd"):
         assert frame[col].dtype == np.float64
     assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == [f"2024-01-0{d}" for d in range(1, 6)]
     first = frame.iloc[0]
-    assert (first["open"], first["high"], first["low"], first["close"]) == (42283.58, 44184.10, 42180.77, 44179.55)
+    assert (first["open"], first["high"], first["low"], first["close"]) == (
+        42283.58,
+        44184.10,
+        42180.77,
+        44179.55,
+    )
     assert first["volume"] == pytest.approx(27174.29903)  # base asset (BTC)
     assert first["volume_usd"] == pytest.approx(1169995682.0280013)  # quote asset (USDT ~ USD)
     assert result.notes == []
@@ -122,7 +152,9 @@ def test_parses_klines_dated_by_their_utc_day() -> None:
 
 
 def test_the_still_open_bar_is_dropped_and_noted() -> None:
-    src, _, _ = make_source(sequence(ok("btcusdt_1d_2025-12-29_2026-01-02.json")), now=utc(2026, 1, 2, 14, 0))
+    src, _, _ = make_source(
+        sequence(ok("btcusdt_1d_2025-12-29_2026-01-02.json")), now=utc(2026, 1, 2, 14, 0)
+    )
     result = src.fetch("BTC", "BTCUSDT", date(2025, 12, 29), date(2026, 1, 2))
     dates = result.frame["date"].dt.strftime("%Y-%m-%d").tolist()
     assert dates == ["2025-12-29", "2025-12-30", "2025-12-31", "2026-01-01"]
@@ -182,14 +214,22 @@ def test_no_bars_gives_an_empty_frame_with_a_note() -> None:
 
 # ------------------------------------------------------------------ errors
 def test_unknown_symbol_is_symbol_not_found_without_retry() -> None:
-    src, sleeps, calls = make_source(sequence(httpx.Response(400, content=body("error_invalid_symbol.json"))))
+    src, sleeps, calls = make_source(
+        sequence(httpx.Response(400, content=body("error_invalid_symbol.json")))
+    )
     with pytest.raises(SymbolNotFoundError, match="Invalid symbol") as info:
         src.fetch("XYZ", "XYZUSDT", date(2024, 1, 1), date(2024, 1, 5))
     assert info.value.symbol == "XYZUSDT" and len(calls) == 1 and sleeps == []
 
 
 def test_other_400s_are_source_errors_with_binance_code() -> None:
-    bad = httpx.Response(400, json={"code": -1104, "msg": "Not all sent parameters were read; read '5' parameter(s) but was sent '6'."})
+    bad = httpx.Response(
+        400,
+        json={
+            "code": -1104,
+            "msg": "Not all sent parameters were read; read '5' parameter(s) but was sent '6'.",
+        },
+    )
     src, _, _ = make_source(sequence(bad))
     with pytest.raises(SourceError, match="code -1104") as info:
         src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
@@ -197,7 +237,9 @@ def test_other_400s_are_source_errors_with_binance_code() -> None:
 
 
 def test_418_ban_is_rate_limited_at_once_with_the_header_wait() -> None:
-    banned = httpx.Response(418, content=body("error_418_banned.json"), headers={"Retry-After": "3600"})
+    banned = httpx.Response(
+        418, content=body("error_418_banned.json"), headers={"Retry-After": "3600"}
+    )
     src, sleeps, calls = make_source(sequence(banned, ok("btcusdt_1d_2024-01-01_05.json")))
     with pytest.raises(RateLimitedError, match="banned") as info:
         src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
@@ -206,7 +248,9 @@ def test_418_ban_is_rate_limited_at_once_with_the_header_wait() -> None:
 
 
 def test_418_without_header_uses_the_banned_until_time() -> None:
-    banned = httpx.Response(418, content=body("error_418_banned.json"))  # banned until 2026-01-02 15:00 UTC
+    banned = httpx.Response(
+        418, content=body("error_418_banned.json")
+    )  # banned until 2026-01-02 15:00 UTC
     src, _, _ = make_source(sequence(banned), now=utc(2026, 1, 2, 14, 0))
     with pytest.raises(RateLimitedError) as info:
         src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
@@ -229,7 +273,9 @@ def test_5xx_then_success() -> None:
 
 
 def test_timeout_then_success() -> None:
-    src, _, calls = make_source(sequence(httpx.ReadTimeout("timed out"), ok("btcusdt_1d_2024-01-01_05.json")))
+    src, _, calls = make_source(
+        sequence(httpx.ReadTimeout("timed out"), ok("btcusdt_1d_2024-01-01_05.json"))
+    )
     assert len(src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5)).frame) == 5
     assert len(calls) == 2
 
@@ -240,14 +286,18 @@ def test_permanent_failures_raise_after_exactly_attempts_calls() -> None:
         src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
     assert len(calls) == 4
 
-    src, _, calls = make_source(sequence(httpx.Response(429, content=body("error_429.json"))), attempts=2)
+    src, _, calls = make_source(
+        sequence(httpx.Response(429, content=body("error_429.json"))), attempts=2
+    )
     with pytest.raises(RateLimitedError):
         src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
     assert len(calls) == 2
 
 
 def test_restricted_location_is_explained() -> None:
-    src, _, calls = make_source(sequence(httpx.Response(451, content=body("error_451_restricted.json"))))
+    src, _, calls = make_source(
+        sequence(httpx.Response(451, content=body("error_451_restricted.json")))
+    )
     with pytest.raises(SourceError, match="does not serve this location"):
         src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
     assert len(calls) == 1
@@ -308,7 +358,9 @@ def test_start_after_end_is_a_parameter_error() -> None:
 
 
 def test_base_url_can_point_at_the_market_data_mirror() -> None:
-    src, _, calls = make_source(sequence(ok("btcusdt_1d_2024-01-01_05.json")), base_url="https://data-api.binance.vision/")
+    src, _, calls = make_source(
+        sequence(ok("btcusdt_1d_2024-01-01_05.json")), base_url="https://data-api.binance.vision/"
+    )
     src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
     assert str(calls[0].url).startswith("https://data-api.binance.vision/api/v3/klines?")
 

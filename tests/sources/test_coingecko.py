@@ -35,6 +35,7 @@ from rotation.sources.coingecko import (
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "coingecko"
 DAY_MS = 86_400_000
+NOW = datetime(2024, 12, 20, 14, 30, tzinfo=UTC)
 
 
 def body(name: str) -> bytes:
@@ -52,7 +53,7 @@ def utc(*args: int) -> datetime:
 def make_source(
     handler: Callable[[httpx.Request], httpx.Response],
     *,
-    now: datetime = utc(2024, 12, 20, 14, 30),
+    now: datetime = NOW,
     attempts: int = 3,
     **kwargs: object,
 ) -> tuple[CoinGeckoSource, list[float], list[httpx.Request]]:
@@ -91,7 +92,7 @@ def window(request: httpx.Request) -> tuple[datetime, datetime]:
 
 
 def daily_chart(request: httpx.Request) -> httpx.Response:
-    """A CoinGecko-like daily answer for whatever window was asked: price = days since 2020-01-01."""
+    """A CoinGecko-like daily answer for the window asked; price = days since 2020-01-01."""
     lo, hi = window(request)
     first = -(-int(lo.timestamp() * 1000) // DAY_MS) * DAY_MS
     stamps = range(first, int(hi.timestamp() * 1000) + 1, DAY_MS)
@@ -140,7 +141,11 @@ def test_daily_snapshots_are_shifted_back_one_day() -> None:
 def test_rows_outside_the_range_are_dropped() -> None:
     src, _, _ = make_source(sequence(ok("eth_daily_2024-12.json")))
     frame = src.fetch("ETH", "ethereum", date(2024, 12, 14), date(2024, 12, 16)).frame
-    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-12-14", "2024-12-15", "2024-12-16"]
+    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-12-14",
+        "2024-12-15",
+        "2024-12-16",
+    ]
     assert frame.loc[0, "close"] == pytest.approx(3866.9958020348054)  # snapshot 2024-12-15 00:00
 
 
@@ -171,7 +176,11 @@ def test_hourly_points_resample_to_the_snapshot_nearest_each_midnight() -> None:
     src, _, _ = make_source(sequence(httpx.Response(200, json=payload)), now=utc(2024, 1, 5))
     result = src.fetch("BTC", "bitcoin", date(2024, 1, 1), date(2024, 1, 3))
     frame = result.frame
-    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-01-01",
+        "2024-01-02",
+        "2024-01-03",
+    ]
     for i, day in enumerate((2, 3, 4)):
         midnight = int(utc(2024, 1, day).timestamp() * 1000)
         nearest = min(payload["prices"], key=lambda p: abs(p[0] - midnight))
@@ -261,9 +270,20 @@ def test_explicit_key_beats_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert calls[0].headers["x-cg-demo-api-key"] == "explicit"
 
 
+def test_default_start_stays_inside_the_plans_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    keyless, _, calls = make_source(daily_chart)
+    assert keyless.default_start == date(2023, 12, 22)  # 364 days before 2024-12-20
+    keyless.fetch("BTC", "bitcoin", keyless.default_start, date(2024, 12, 19))
+    assert all(window(c)[0] >= NOW - timedelta(days=PUBLIC_HISTORY_DAYS) for c in calls)
+    pro, _, _ = make_source(daily_chart, pro_api_key="pk")
+    assert pro.default_start == date(2015, 1, 1)
+
+
 # -------------------------------------------------------------------- errors
 def test_unknown_coin_is_symbol_not_found_without_retry() -> None:
-    src, sleeps, calls = make_source(sequence(httpx.Response(404, content=body("error_coin_not_found.json"))))
+    src, sleeps, calls = make_source(
+        sequence(httpx.Response(404, content=body("error_coin_not_found.json")))
+    )
     with pytest.raises(SymbolNotFoundError, match="coin not found") as info:
         src.fetch("XYZ", "not-a-coin", date(2024, 12, 1), date(2024, 12, 10))
     assert info.value.symbol == "not-a-coin"
@@ -271,7 +291,9 @@ def test_unknown_coin_is_symbol_not_found_without_retry() -> None:
 
 
 def test_history_limit_tells_the_user_what_to_do() -> None:
-    src, sleeps, calls = make_source(sequence(httpx.Response(401, content=body("error_10012_time_range.json"))))
+    src, sleeps, calls = make_source(
+        sequence(httpx.Response(401, content=body("error_10012_time_range.json")))
+    )
     with pytest.raises(SourceError) as info:
         src.fetch("BTC", "bitcoin", date(2019, 1, 1), date(2019, 6, 30))
     message = str(info.value)
@@ -282,8 +304,10 @@ def test_history_limit_tells_the_user_what_to_do() -> None:
 
 
 def test_wrong_host_for_key_is_explained() -> None:
-    src, _, _ = make_source(sequence(httpx.Response(401, content=body("error_10010_wrong_host.json"))), api_key="k")
-    with pytest.raises(SourceError, match="pro-api.coingecko.com.*COINGECKO_PRO_API_KEY"):
+    src, _, _ = make_source(
+        sequence(httpx.Response(401, content=body("error_10010_wrong_host.json"))), api_key="k"
+    )
+    with pytest.raises(SourceError, match=r"pro-api\.coingecko\.com.*COINGECKO_PRO_API_KEY"):
         src.fetch("BTC", "bitcoin", date(2024, 12, 1), date(2024, 12, 10))
 
 
@@ -302,7 +326,9 @@ def test_429_without_retry_after_backs_off_in_tens_of_seconds() -> None:
 
 
 def test_5xx_then_success() -> None:
-    src, sleeps, calls = make_source(sequence(httpx.Response(503, text="busy"), ok("eth_daily_2024-12.json")))
+    src, sleeps, calls = make_source(
+        sequence(httpx.Response(503, text="busy"), ok("eth_daily_2024-12.json"))
+    )
     assert len(src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19)).frame) == 8
     assert len(calls) == 2 and len(sleeps) == 1
 
@@ -344,7 +370,10 @@ def test_undecodable_body_is_malformed(content: bytes) -> None:
         ({"prices": [], "market_caps": []}, "'total_volumes' is missing"),
         ({"prices": [[1734048000000]], "market_caps": [], "total_volumes": []}, r"prices\[0\]"),
         ({"prices": [["2024-12-13", 1.0]], "market_caps": [], "total_volumes": []}, "timestamp_ms"),
-        ({"prices": [[1734048000000, "3878.85"]], "market_caps": [], "total_volumes": []}, "not a number"),
+        (
+            {"prices": [[1734048000000, "3878.85"]], "market_caps": [], "total_volumes": []},
+            "not a number",
+        ),
     ],
     ids=["list-root", "missing-series", "short-pair", "string-time", "string-value"],
 )

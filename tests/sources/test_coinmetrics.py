@@ -109,7 +109,9 @@ def test_absent_metric_is_nan_and_noted() -> None:
     src, _, _ = make_source(sequence(ok("sol_price_only.json")))
     result = src.fetch("SOL", "sol", date(2024, 3, 1), date(2024, 3, 3))
     frame = result.frame
-    assert frame["close"].tolist() == pytest.approx([129.4331864020, 130.0187312243, 130.1554210087])
+    assert frame["close"].tolist() == pytest.approx(
+        [129.4331864020, 130.0187312243, 130.1554210087]
+    )
     assert frame["market_cap"].isna().all() and frame["supply"].isna().all()
     assert any("CapMrktCurUSD" in n for n in result.notes)
     assert any("SplyCur" in n for n in result.notes)
@@ -128,7 +130,11 @@ def test_null_and_missing_values_on_single_days_are_nan() -> None:
 def test_rows_outside_the_range_are_dropped() -> None:
     src, _, _ = make_source(sequence(ok("btc_2023-03-18_22.json")))
     frame = src.fetch("BTC", "btc", date(2023, 3, 19), date(2023, 3, 21)).frame
-    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == ["2023-03-19", "2023-03-20", "2023-03-21"]
+    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2023-03-19",
+        "2023-03-20",
+        "2023-03-21",
+    ]
 
 
 # --------------------------------------------------------------- pagination
@@ -163,7 +169,9 @@ def test_a_pagination_loop_is_malformed() -> None:
 
 # ----------------------------------------------------------- unknown / empty
 def test_unknown_asset_is_symbol_not_found_without_retry() -> None:
-    src, sleeps, calls = make_source(sequence(httpx.Response(400, content=body("error_unknown_asset.json"))))
+    src, sleeps, calls = make_source(
+        sequence(httpx.Response(400, content=body("error_unknown_asset.json")))
+    )
     with pytest.raises(SymbolNotFoundError, match="'assets'") as info:
         src.fetch("XYZ", "xyz", START, END)
     assert info.value.provider == "coinmetrics" and info.value.symbol == "xyz"
@@ -226,26 +234,34 @@ def test_429_waits_retry_after_then_succeeds() -> None:
 
 
 def test_5xx_then_success() -> None:
-    src, sleeps, calls = make_source(sequence(httpx.Response(502, text="Bad Gateway"), ok("btc_2023-03-18_22.json")))
+    src, sleeps, calls = make_source(
+        sequence(httpx.Response(502, text="Bad Gateway"), ok("btc_2023-03-18_22.json"))
+    )
     assert len(src.fetch("BTC", "btc", START, END).frame) == 5
     assert len(calls) == 2 and len(sleeps) == 1
 
 
 def test_timeout_then_success() -> None:
-    src, sleeps, calls = make_source(sequence(httpx.ReadTimeout("read timed out"), ok("btc_2023-03-18_22.json")))
+    src, sleeps, calls = make_source(
+        sequence(httpx.ReadTimeout("read timed out"), ok("btc_2023-03-18_22.json"))
+    )
     assert len(src.fetch("BTC", "btc", START, END).frame) == 5
     assert len(calls) == 2 and len(sleeps) == 1
 
 
 def test_permanent_5xx_is_provider_unavailable_after_exactly_attempts_calls() -> None:
-    src, sleeps, calls = make_source(sequence(httpx.Response(503, text="Service Unavailable")), attempts=4)
+    src, sleeps, calls = make_source(
+        sequence(httpx.Response(503, text="Service Unavailable")), attempts=4
+    )
     with pytest.raises(ProviderUnavailableError, match="after 4 attempts"):
         src.fetch("BTC", "btc", START, END)
     assert len(calls) == 4 and len(sleeps) == 3
 
 
 def test_permanent_429_is_rate_limited_with_retry_after() -> None:
-    src, sleeps, calls = make_source(sequence(httpx.Response(429, headers={"Retry-After": "60"})), attempts=3)
+    src, sleeps, calls = make_source(
+        sequence(httpx.Response(429, headers={"Retry-After": "60"})), attempts=3
+    )
     with pytest.raises(RateLimitedError) as info:
         src.fetch("BTC", "btc", START, END)
     assert info.value.retry_after == 60.0
@@ -274,10 +290,23 @@ def test_undecodable_body_is_malformed(content: bytes) -> None:
         ([{"asset": "btc"}], "'data' list"),
         ({"data": {"asset": "btc"}}, "'data' list"),
         ({"data": [{"asset": "btc", "PriceUSD": "1"}]}, "'time'"),
-        ({"data": [{"asset": "btc", "time": "2023-03-18T12:00:00.000000000Z", "PriceUSD": "1"}]}, "midnight"),
+        (
+            {"data": [{"asset": "btc", "time": "2023-03-18T12:00:00.000000000Z", "PriceUSD": "1"}]},
+            "midnight",
+        ),
         ({"data": [{"asset": "btc", "time": "yesterday", "PriceUSD": "1"}]}, "midnight"),
-        ({"data": [{"asset": "btc", "time": "2023-03-18T00:00:00.000000000Z", "PriceUSD": "n/a"}]}, "PriceUSD='n/a'"),
-        ({"data": [{"asset": "eth", "time": "2023-03-18T00:00:00.000000000Z", "PriceUSD": "1"}]}, "'eth'"),
+        (
+            {
+                "data": [
+                    {"asset": "btc", "time": "2023-03-18T00:00:00.000000000Z", "PriceUSD": "n/a"}
+                ]
+            },
+            "PriceUSD='n/a'",
+        ),
+        (
+            {"data": [{"asset": "eth", "time": "2023-03-18T00:00:00.000000000Z", "PriceUSD": "1"}]},
+            "'eth'",
+        ),
     ],
     ids=["list-root", "data-object", "no-time", "noon", "bad-time", "non-numeric", "other-asset"],
 )

@@ -85,6 +85,8 @@ _EPS = float(np.finfo(np.float64).eps)
 _ROWLOOP_MIN_COLS = 256
 #: Target cells per work buffer (2 MiB of float64) for wide frames.
 _TARGET_BLOCK_CELLS = 1 << 18
+#: Windows with SS < prefix magnitude * this ratio are recomputed exactly.
+_REFINE_RATIO = 1e-5
 
 
 # --------------------------------------------------------------------- inputs
@@ -319,14 +321,19 @@ def _sum_sq_dev(s1: np.ndarray, s2: np.ndarray, n: np.ndarray, out: np.ndarray) 
     return out
 
 
-def _near_zero(ss: np.ndarray, mag: np.ndarray, n: np.ndarray, seglen: int) -> np.ndarray:
-    """Windows whose SS is within the round-off bound of 0 (candidates for an exact check)."""
-    tol = mag * (8.0 * _EPS * seglen**1.5)
-    return (ss <= tol) & (n >= 1)
+def _ill_conditioned(ss: np.ndarray, mag: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Windows whose SS is so small against the prefix magnitude that the
+    difference of prefix sums may have lost more than ~1e-10 (relative).
+
+    The round-off of ``SS`` is about ``eps * L * mag``; windows with
+    ``SS < mag * 1e-5`` (level shifts inside a block, stale/constant runs)
+    are recomputed exactly by :func:`_exact_windows`.
+    """
+    return (ss < mag * _REFINE_RATIO) & (n >= 2)
 
 
-class _Candidates:
-    """Collects (row, col) windows that may be constant, then checks them exactly."""
+class _Flagged:
+    """Collects the (row, col) windows to recompute exactly."""
 
     def __init__(self) -> None:
         self.rows: list[np.ndarray] = []
@@ -338,33 +345,65 @@ class _Candidates:
             self.rows.append(r + b0)
             self.cols.append(c)
 
-    def constant(
-        self, values: Callable[[np.ndarray], np.ndarray], window: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, cols, is_constant) for the collected windows.
-
-        ``values(cols)`` returns the (T, len(cols)) values the windows saw
-        (NaN = not counted); it is only called when there are candidates.
-        """
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
         if not self.rows:
             empty = np.empty(0, dtype=np.intp)
-            return empty, empty, np.empty(0, dtype=bool)
-        rows, cols = np.concatenate(self.rows), np.concatenate(self.cols)
-        ucols, inv = np.unique(cols, return_inverse=True)
-        sub = values(ucols)
-        hi = _rolling_extreme(sub, window, np.fmax)
-        lo = _rolling_extreme(sub, window, np.fmin)
-        return rows, cols, hi[rows, inv] == lo[rows, inv]
+            return empty, empty
+        return np.concatenate(self.rows), np.concatenate(self.cols)
 
 
-def _masked(x: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """Columns of x with NaN wherever x or y is invalid (what a pairwise window sees)."""
+def _gather_windows(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, window: int) -> np.ndarray:
+    """(K, window) values of the windows ending at ``rows`` in ``cols`` (NaN-padded at the top)."""
+    ucols, inv = np.unique(cols, return_inverse=True)
+    pad = np.full((x.shape[0] + window - 1, ucols.size), np.nan)
+    pad[window - 1 :] = x[:, ucols]
+    view = np.lib.stride_tricks.sliding_window_view(pad, window, axis=0)  # (T, U, w)
+    return view[rows, inv]
 
-    def values(cols: np.ndarray) -> np.ndarray:
-        ys = y[:, cols] if y.shape[1] > 1 else y
-        return np.where(np.isfinite(ys), x[:, cols], np.nan)
 
-    return values
+def _two_pass(win: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and corrected two-pass sum of squared deviations (exact 0 if constant)."""
+    n = valid.sum(axis=1).astype(np.float64)
+    z = np.where(valid, win, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = z.sum(axis=1) / n
+        dev = np.where(valid, win - mean[:, None], 0.0)
+        # corrected two-pass (Chan, Golub & LeVeque): subtract the residual mean error
+        ss = (dev * dev).sum(axis=1) - dev.sum(axis=1) ** 2 / n
+        hi = np.where(valid, win, -np.inf).max(axis=1)
+        lo = np.where(valid, win, np.inf).min(axis=1)
+    ss = np.where(hi == lo, 0.0, np.maximum(ss, 0.0))
+    return n, mean, ss
+
+
+def _exact_windows(
+    x: np.ndarray, y: np.ndarray | None, rows: np.ndarray, cols: np.ndarray, window: int
+) -> dict[str, np.ndarray]:
+    """Exact window statistics (two-pass) for a few flagged windows.
+
+    Returns arrays of length K: ``n``, ``mean_x``, ``ssx`` and, when ``y`` is
+    given (pairwise-valid rows only), ``mean_y``, ``ssy`` and ``cxy``.
+    """
+    out: dict[str, list[np.ndarray]] = {}
+    chunk = max(1, (1 << 20) // window)
+    for k0 in range(0, rows.size, chunk):
+        r, c = rows[k0 : k0 + chunk], cols[k0 : k0 + chunk]
+        wx = _gather_windows(x, r, c, window)
+        valid = np.isfinite(wx)
+        if y is not None:
+            wy = _gather_windows(y, r, c if y.shape[1] > 1 else np.zeros_like(c), window)
+            valid &= np.isfinite(wy)
+        n, mx, ssx = _two_pass(wx, valid)
+        parts = {"n": n, "mean_x": mx, "ssx": ssx}
+        if y is not None:
+            _, my, ssy = _two_pass(wy, valid)
+            cxy = np.where(valid, (wx - mx[:, None]) * (wy - my[:, None]), 0.0).sum(axis=1)
+            # exact zero co-moment when either side is constant
+            cxy = np.where((ssx == 0) | (ssy == 0), 0.0, cxy)
+            parts.update(mean_y=my, ssy=ssy, cxy=cxy)
+        for key, val in parts.items():
+            out.setdefault(key, []).append(val)
+    return {k: np.concatenate(v) for k, v in out.items()}
 
 
 # ----------------------------------------------------------- moving extremes
@@ -499,17 +538,20 @@ def _check_ddof(ddof: Any) -> None:
 
 def _var_core(arr: np.ndarray, window: int, minp: int, ddof: int) -> np.ndarray:
     out = np.empty(arr.shape)
-    cand = _Candidates()
+    flagged = _Flagged()
     for blk in _blocks(arr, None, window, squares=True, cross=False):
         o = out[blk.b0 : blk.b1]
         _sum_sq_dev(blk.sx, blk.sxx, blk.n, o)
-        cand.add(_near_zero(o, blk.magx, blk.n, blk.seglen) & (o > 0), blk.b0)
+        flagged.add(_ill_conditioned(o, blk.magx, blk.n), blk.b0)
         with np.errstate(divide="ignore", invalid="ignore"):
             np.divide(o, blk.n - ddof, out=o)
         o[(blk.n < minp) | (blk.n <= ddof)] = np.nan
-    rows, cols, const = cand.constant(lambda c: arr[:, c], window)
-    r, c = rows[const], cols[const]
-    out[r, c] = np.where(np.isnan(out[r, c]), np.nan, 0.0)
+    rows, cols = flagged.positions()
+    if rows.size:
+        ex = _exact_windows(arr, None, rows, cols, window)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = ex["ssx"] / (ex["n"] - ddof)
+        out[rows, cols] = np.where((ex["n"] < minp) | (ex["n"] <= ddof), np.nan, val)
     return out
 
 
@@ -552,13 +594,12 @@ def rolling_zscore(
     _check_ddof(ddof)
     arr, wrap = _coerce(x)
     out = np.empty(arr.shape)
-    ss_all = np.empty(arr.shape)
-    cand = _Candidates()
+    flagged = _Flagged()
+    ssb = np.empty((_block_rows(window, arr.shape[1]), arr.shape[1]))
     for blk in _blocks(arr, None, window, squares=True, cross=False, keep_rows=True):
         o = out[blk.b0 : blk.b1]
-        ss = ss_all[blk.b0 : blk.b1]
-        _sum_sq_dev(blk.sx, blk.sxx, blk.n, ss)
-        cand.add(_near_zero(ss, blk.magx, blk.n, blk.seglen) & (ss > 0), blk.b0)
+        ss = _sum_sq_dev(blk.sx, blk.sxx, blk.n, ssb[: blk.b1 - blk.b0])
+        flagged.add(_ill_conditioned(ss, blk.magx, blk.n), blk.b0)
         with np.errstate(divide="ignore", invalid="ignore"):
             np.divide(blk.sx, blk.n, out=o)
             np.subtract(blk.dx, o, out=o)
@@ -566,8 +607,15 @@ def rolling_zscore(
             np.sqrt(ss, out=ss)
             np.divide(o, ss, out=o)
         o[(blk.n < minp) | (blk.n <= ddof) | ~blk.valid | (ss == 0)] = np.nan
-    rows, cols, const = cand.constant(lambda c: arr[:, c], window)
-    out[rows[const], cols[const]] = np.nan
+    rows, cols = flagged.positions()
+    if rows.size:
+        ex = _exact_windows(arr, None, rows, cols, window)
+        n, ss = ex["n"], ex["ssx"]
+        xt = arr[rows, cols]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = (xt - ex["mean_x"]) / np.sqrt(ss / (n - ddof))
+        bad = (n < minp) | (n <= ddof) | np.isnan(xt) | (ss == 0)
+        out[rows, cols] = np.where(bad, np.nan, val)
     return wrap(out)
 
 
@@ -585,7 +633,7 @@ def _pair_core(
     _check_rows(arr, yarr)
     T, N = arr.shape
     out = np.empty((T, N))
-    cand_x, cand_y = _Candidates(), _Candidates()
+    flagged = _Flagged()
     ssx_buf = np.empty((_block_rows(window, N), N))
     ssy_buf = np.empty_like(ssx_buf)
     for blk in _blocks(arr, yarr, window, squares=True, cross=True):
@@ -593,40 +641,44 @@ def _pair_core(
         o = out[blk.b0 : blk.b1]
         ssx = _sum_sq_dev(blk.sx, blk.sxx, blk.n, ssx_buf[:nb])
         ssy = _sum_sq_dev(blk.sy, blk.syy, blk.n, ssy_buf[:nb])
-        cand_x.add(_near_zero(ssx, blk.magx, blk.n, blk.seglen), blk.b0)
-        cand_y.add(_near_zero(ssy, blk.magy, blk.n, blk.seglen), blk.b0)
+        flagged.add(
+            _ill_conditioned(ssx, blk.magx, blk.n) | _ill_conditioned(ssy, blk.magy, blk.n),
+            blk.b0,
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             # co-moment C = Sxy - Sx*Sy/n (centred sums)
             np.multiply(blk.sx, blk.sy, out=o)
             np.divide(o, blk.n, out=o)
             np.subtract(blk.sxy, o, out=o)
-            if kind == "cov":
-                np.divide(o, blk.n - ddof, out=o)
-                bad = (blk.n < minp) | (blk.n <= ddof)
-            elif kind == "corr":
-                np.multiply(ssx, ssy, out=ssx)
-                np.sqrt(ssx, out=ssx)
-                np.divide(o, ssx, out=o)
-                np.clip(o, -1.0, 1.0, out=o)
-                bad = (blk.n < minp) | (blk.n < 2) | (ssx == 0)
-            else:  # beta of x on y
-                np.divide(o, ssy, out=o)
-                bad = (blk.n < minp) | (blk.n < 2) | (ssy == 0)
-        o[bad] = np.nan
-    # exact zeros: a constant x makes cov/beta 0 and corr undefined; a constant y
-    # makes cov 0 and corr/beta undefined
-    yfull = np.broadcast_to(yarr, arr.shape) if yarr.shape[1] != N else yarr
-    rx, cx, kx = cand_x.constant(_masked(arr, yarr), window)
-    ry, cy, ky = cand_y.constant(_masked(yfull, arr), window)
-    for rows, cols, const, which in ((rx, cx, kx, "x"), (ry, cy, ky, "y")):
-        r, c = rows[const], cols[const]
-        keep_nan = np.isnan(out[r, c])
-        if kind == "cov" or (kind == "beta" and which == "x"):
-            val = 0.0
-        else:
-            val = np.nan
-        out[r, c] = np.where(keep_nan, np.nan, val)
+            _finish_pair(o, blk.n, ssx, ssy, kind, minp, ddof)
+    rows, cols = flagged.positions()
+    if rows.size:
+        ex = _exact_windows(arr, yarr, rows, cols, window)
+        val = ex["cxy"].copy()
+        _finish_pair(val, ex["n"], ex["ssx"], ex["ssy"], kind, minp, ddof)
+        out[rows, cols] = val
     return wrap(out)
+
+
+def _finish_pair(
+    c: np.ndarray, n: np.ndarray, ssx: np.ndarray, ssy: np.ndarray, kind: str, minp: int, ddof: int
+) -> None:
+    """Turn the co-moment ``c`` into cov / corr / beta in place (``ssx`` is overwritten)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "cov":
+            np.divide(c, n - ddof, out=c)
+            bad = (n < minp) | (n <= ddof)
+        elif kind == "corr":
+            zero = (ssx == 0) | (ssy == 0)
+            np.multiply(ssx, ssy, out=ssx)
+            np.sqrt(ssx, out=ssx)
+            np.divide(c, ssx, out=c)
+            np.clip(c, -1.0, 1.0, out=c)
+            bad = (n < minp) | (n < 2) | zero
+        else:  # beta of x on y
+            np.divide(c, ssy, out=c)
+            bad = (n < minp) | (n < 2) | (ssy == 0)
+    c[bad] = np.nan
 
 
 def rolling_cov(

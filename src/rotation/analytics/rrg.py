@@ -42,8 +42,9 @@ Two choices inside the family, and why:
 
 Behaviour to know: a z-score of a trailing window is scale free, so a steady
 trend of any steepness saturates RS-Ratio (a linear trend in ``ln RS`` gives
-:math:`100 + \\sqrt{3 (n_1 - 1)/(n_1 + 1)}`, 101.59 for ``n1 = 12``) and its
-momentum decays towards 100: a series enters *leading* when its outperformance
+:math:`100 + (n_1 - 1)\\sqrt{3 / (n_1 (n_1 + 1))}`, 101.53 for ``n1 = 12``) and its
+momentum falls back (to NaN for a perfectly steady line, whose ratio is then
+constant): a series enters *leading* when its outperformance
 starts or gathers pace relative to its own recent history, and drifts to
 *weakening* when that pace stops increasing - the usual RRG reading.
 
@@ -581,11 +582,12 @@ def rrg(
     ratio = rs_ratio(rs, window=ratio_window, smooth=smooth, min_periods=min_periods)
     mom_mp = None if min_periods is None else min(min_periods, momentum_window)
     momentum = rs_momentum(ratio, window=momentum_window, roc_period=roc_period, min_periods=mom_mp)
-    if not np.isfinite(momentum.to_numpy()).any():
-        need = smooth - 1 + ratio_window + roc_period + momentum_window
+    need = smooth - 1 + ratio_window + roc_period + momentum_window - 1
+    most = int(rs.notna().sum().max()) if rs.shape[1] else 0
+    if most < need:
         raise DataError(
-            f"too few rows for a rotation graph: each series needs at least {need} joint "
-            f"observations with the benchmark at the analysed frequency ({freq}); got {len(rs)} rows"
+            f"too few rows for a rotation graph: a series needs at least {need} joint "
+            f"observations with the benchmark at the analysed frequency ({freq}); the longest has {most}"
         )
     return RRGResult(
         rs=rs,

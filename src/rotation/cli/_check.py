@@ -31,12 +31,12 @@ def _day(value: object) -> str:
 
 
 def _hint(row: object) -> str:
-    from rotation.quality._checks import _level_step, _offset_source
+    from rotation.quality._checks import level_step, offset_hint
 
     hints = []
-    if early := _offset_source(row):
-        hints.append(f"{early} dated 1 day early?")
-    if _level_step(row):
+    if offset := offset_hint(row):
+        hints.append(offset + "?")
+    if level_step(row):
         hints.append(f"level step {row.level_ratio_first:.3g} -> {row.level_ratio_last:.3g}")  # type: ignore[attr-defined]
     return "; ".join(hints)
 

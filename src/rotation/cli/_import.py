@@ -74,7 +74,9 @@ def build_spec(
             columns.update(_pairs([item], "--field"))
         elif layout == "wide":
             if cell_field is not None:
-                raise ParameterError("--field", "a wide file's cells hold one field; give --field once")
+                raise ParameterError(
+                    "--field", "a wide file's cells hold one field; give --field once"
+                )
             cell_field = item.strip()
         else:
             columns[item.strip()] = item.strip()
@@ -114,7 +116,9 @@ def _summary(report: ImportReport) -> Table:
     table.add_column("what", style="bold")
     table.add_column("value")
     table.add_row("source", report.source)
-    table.add_row("kind", report.kind + (f" (index {report.index_name})" if report.index_name else ""))
+    table.add_row(
+        "kind", report.kind + (f" (index {report.index_name})" if report.index_name else "")
+    )
     table.add_row("rows read", f"{report.rows_read:,}")
     for name, n in report.rows.items():
         table.add_row(f"{name} written", f"{n:,}")
@@ -124,7 +128,10 @@ def _summary(report: ImportReport) -> Table:
     table.add_row("dates", f"{report.start} .. {report.end}" if report.start else "-")
     if report.instruments_created:
         created = report.instruments_created
-        table.add_row("new instruments", f"{len(created)}: " + ", ".join(created[:12]) + (" ..." if len(created) > 12 else ""))
+        table.add_row(
+            "new instruments",
+            f"{len(created)}: " + ", ".join(created[:12]) + (" ..." if len(created) > 12 else ""),
+        )
     return table
 
 
@@ -133,34 +140,122 @@ def register(app: typer.Typer) -> None:
 
     @app.command("import")
     def import_command(
-        path: Annotated[Path, typer.Argument(help="CSV (.csv/.tsv/.txt, optionally .gz) or Parquet file.")],
-        kind: Annotated[str, typer.Option("--kind", help=f"What the rows are: {' | '.join(IMPORT_KINDS)}.")] = "observations",
-        layout: Annotated[str, typer.Option("--layout", help="long (one row per symbol and date) or wide (one column per symbol).")] = "long",
+        path: Annotated[
+            Path, typer.Argument(help="CSV (.csv/.tsv/.txt, optionally .gz) or Parquet file.")
+        ],
+        kind: Annotated[
+            str, typer.Option("--kind", help=f"What the rows are: {' | '.join(IMPORT_KINDS)}.")
+        ] = "observations",
+        layout: Annotated[
+            str,
+            typer.Option(
+                "--layout",
+                help="long (one row per symbol and date) or wide (one column per symbol).",
+            ),
+        ] = "long",
         date_col: Annotated[str, typer.Option("--date-col", help="Date column.")] = "date",
-        symbol_col: Annotated[str | None, typer.Option("--symbol-col", help="Symbol column of a long file (default: symbol).")] = None,
-        symbol: Annotated[str | None, typer.Option("--symbol", help="Constant symbol of a single-series file (no symbol column).")] = None,
-        field: Annotated[list[str] | None, typer.Option("--field", help="FIELD=COLUMN maps a column to a canonical field (repeatable); in a wide file FIELD names what the cells hold.")] = None,
-        value_col: Annotated[str | None, typer.Option("--value-col", help="Value column of a long macro file (default: value).")] = None,
-        units: Annotated[list[str] | None, typer.Option("--units", help="FIELD=MULTIPLIER, e.g. market_cap=1e9 (repeatable).")] = None,
-        zero_as_missing: Annotated[list[str] | None, typer.Option("--zero-as-missing", help="Field whose zeros mean 'unknown' (repeatable or comma-separated).")] = None,
-        date_format: Annotated[str | None, typer.Option("--date-format", help="strftime pattern or unix_s/unix_ms/unix_us (default: ISO 8601).")] = None,
-        date_shift: Annotated[int, typer.Option("--date-shift", help="Days added to every date (-1 for 00:00-UTC snapshot files such as CoinGecko).")] = 0,
-        symbol_map: Annotated[list[str] | None, typer.Option("--symbol-map", help="FILE_SYMBOL=SYMBOL, e.g. BTCUSDT=BTC (repeatable).")] = None,
-        strip_suffix: Annotated[str | None, typer.Option("--strip-suffix", help="Suffix removed from file symbols, e.g. USDT.")] = None,
-        include: Annotated[list[str] | None, typer.Option("--include", help="Only these symbols (repeatable or comma-separated).")] = None,
-        exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Not these symbols (repeatable or comma-separated).")] = None,
-        source: Annotated[str | None, typer.Option("--source", help="Source label in the store (default: the file name).")] = None,
-        asset_class: Annotated[str | None, typer.Option("--asset-class", help="Asset class of instruments the import creates (default: equity).")] = None,
-        index_name: Annotated[str | None, typer.Option("--index-name", help="Index of a membership / index_changes file, e.g. SP500.")] = None,
+        symbol_col: Annotated[
+            str | None,
+            typer.Option("--symbol-col", help="Symbol column of a long file (default: symbol)."),
+        ] = None,
+        symbol: Annotated[
+            str | None,
+            typer.Option(
+                "--symbol", help="Constant symbol of a single-series file (no symbol column)."
+            ),
+        ] = None,
+        field: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--field",
+                help="FIELD=COLUMN maps a column to a canonical field (repeatable); in a wide file FIELD names what the cells hold.",
+            ),
+        ] = None,
+        value_col: Annotated[
+            str | None,
+            typer.Option("--value-col", help="Value column of a long macro file (default: value)."),
+        ] = None,
+        units: Annotated[
+            list[str] | None,
+            typer.Option("--units", help="FIELD=MULTIPLIER, e.g. market_cap=1e9 (repeatable)."),
+        ] = None,
+        zero_as_missing: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--zero-as-missing",
+                help="Field whose zeros mean 'unknown' (repeatable or comma-separated).",
+            ),
+        ] = None,
+        date_format: Annotated[
+            str | None,
+            typer.Option(
+                "--date-format",
+                help="strftime pattern or unix_s/unix_ms/unix_us (default: ISO 8601).",
+            ),
+        ] = None,
+        date_shift: Annotated[
+            int,
+            typer.Option(
+                "--date-shift",
+                help="Days added to every date (-1 for 00:00-UTC snapshot files such as CoinGecko).",
+            ),
+        ] = 0,
+        symbol_map: Annotated[
+            list[str] | None,
+            typer.Option("--symbol-map", help="FILE_SYMBOL=SYMBOL, e.g. BTCUSDT=BTC (repeatable)."),
+        ] = None,
+        strip_suffix: Annotated[
+            str | None,
+            typer.Option("--strip-suffix", help="Suffix removed from file symbols, e.g. USDT."),
+        ] = None,
+        include: Annotated[
+            list[str] | None,
+            typer.Option("--include", help="Only these symbols (repeatable or comma-separated)."),
+        ] = None,
+        exclude: Annotated[
+            list[str] | None,
+            typer.Option("--exclude", help="Not these symbols (repeatable or comma-separated)."),
+        ] = None,
+        source: Annotated[
+            str | None,
+            typer.Option("--source", help="Source label in the store (default: the file name)."),
+        ] = None,
+        asset_class: Annotated[
+            str | None,
+            typer.Option(
+                "--asset-class",
+                help="Asset class of instruments the import creates (default: equity).",
+            ),
+        ] = None,
+        index_name: Annotated[
+            str | None,
+            typer.Option(
+                "--index-name", help="Index of a membership / index_changes file, e.g. SP500."
+            ),
+        ] = None,
         store: StoreOption = None,
     ) -> None:
         """Import a CSV or Parquet file (long or wide) into the store, all or nothing."""
         with guard():
             spec = build_spec(
-                kind=kind, layout=layout, date_col=date_col, symbol_col=symbol_col, symbol=symbol, field=field,
-                value_col=value_col, units=units, zero_as_missing=zero_as_missing, date_format=date_format,
-                date_shift=date_shift, symbol_map=symbol_map, strip_suffix=strip_suffix, include=include,
-                exclude=exclude, source=source, asset_class=asset_class, index_name=index_name,
+                kind=kind,
+                layout=layout,
+                date_col=date_col,
+                symbol_col=symbol_col,
+                symbol=symbol,
+                field=field,
+                value_col=value_col,
+                units=units,
+                zero_as_missing=zero_as_missing,
+                date_format=date_format,
+                date_shift=date_shift,
+                symbol_map=symbol_map,
+                strip_suffix=strip_suffix,
+                include=include,
+                exclude=exclude,
+                source=source,
+                asset_class=asset_class,
+                index_name=index_name,
             )
             with open_store(store) as db:
                 report = import_file(db, path, spec)

@@ -50,7 +50,7 @@ Data-quality policy applied here
 
 Market caps (``cap_method``)
 ----------------------------
-``observed``: stored caps only (short gaps forward-filled like prices).
+``observed``: stored caps only (sampled like prices, never forward-filled).
 ``carry`` (default): after an observed cap, extend it at constant supply or
 share count: ``cap_t = (cap_a / price_a) * price_t`` with *a* the latest date
 that has both a cap and a price - causal. The price is the panel's
@@ -313,53 +313,81 @@ def _source_rank(long: pd.DataFrame, universe: Universe | None) -> pd.Series:
     return pd.Series(ranks, dtype="int64")
 
 
+@dataclass(frozen=True)
+class _Codes:
+    """Integer positions of a long frame's rows: date, symbol (-1: not wanted) and source rank."""
+
+    dates: pd.DatetimeIndex
+    d: np.ndarray
+    s: np.ndarray
+    r: np.ndarray
+
+
+def _codes(long: pd.DataFrame, rank: pd.Series, symbols: list[str]) -> _Codes:
+    d, dates = pd.factorize(long["date"], sort=True)
+    s = pd.Categorical(long["symbol"], categories=symbols).codes.astype(np.int64)
+    r = rank.reindex(pd.MultiIndex.from_arrays([long["symbol"], long["source"]])).to_numpy()
+    return _Codes(pd.DatetimeIndex(dates, name="date"), d, s, r)
+
+
 def _combine(
-    long: pd.DataFrame, value: str, rank: pd.Series, symbols: list[str], scale: bool, quality: list[dict]
+    long: pd.DataFrame,
+    value: str,
+    rank: pd.Series,
+    symbols: list[str],
+    scale: bool,
+    quality: list[dict],
+    codes: _Codes | None = None,
 ) -> pd.DataFrame:
     """Wide (calendar dates x symbols) frame of ``value`` combined across sources by rank.
 
-    With ``scale``, a lower-ranked source's values are multiplied by the ratio
-    better/lower on the most recent common date before each filled date (the
-    first common date for fills before any overlap; 1 without overlap).
+    The best-ranked source's value is used where it exists; each lower-ranked
+    source fills the dates still missing. With ``scale``, its values are
+    multiplied by the ratio better/lower on the most recent common date
+    before each filled date (the first common date for fills before any
+    overlap; 1, flagged, without any common date). Only dates with at least
+    one value are returned.
     """
-    sub = long.loc[long[value].notna(), ["symbol", "source", "date", value]]
-    if sub.empty:
-        return pd.DataFrame(columns=symbols, index=pd.DatetimeIndex([], name="date"), dtype="float64")
-    r = rank.reindex(pd.MultiIndex.from_frame(sub[["symbol", "source"]])).to_numpy()
-    combined: pd.DataFrame | None = None
-    for k in np.unique(r):
-        # (symbol, source, date) is the store's key and a source has one rank per symbol: pivot is safe.
-        lower = sub[r == k].pivot(index="date", columns="symbol", values=value)
+    codes = codes if codes is not None else _codes(long, rank, symbols)
+    v = long[value].to_numpy(dtype="float64")
+    ok = ~np.isnan(v) & (codes.s >= 0)
+    shape = (len(codes.dates), len(symbols))
+    combined: np.ndarray | None = None
+    for k in np.unique(codes.r[ok]):
+        m = ok & (codes.r == k)
+        layer = np.full(shape, np.nan)
+        layer[codes.d[m], codes.s[m]] = v[m]  # (symbol, source, date) is the store key: no collisions
         if combined is None:
-            combined = lower.reindex(columns=symbols)
+            combined = layer
             continue
-        rows = combined.index.union(lower.index)
-        combined = combined.reindex(rows)
-        lower = lower.reindex(index=rows, columns=symbols)
-        need = combined.isna() & lower.notna()
-        if not need.to_numpy().any():
+        need = np.isnan(combined) & ~np.isnan(layer)
+        if not need.any():
             continue
         if scale:
-            ratio = (combined / lower).where(combined.notna() & lower.notna())
-            no_overlap = ratio.isna().all() & need.any()
-            fill = lower * ratio.ffill().bfill().fillna(1.0)
-            for sym in no_overlap[no_overlap].index:
-                quality.append({"symbol": sym, "action": f"spliced_unscaled_{value}", "count": int(need[sym].sum()),
-                                "detail": f"rank-{k} source has no date in common with the better one: "
+            both = ~np.isnan(combined) & ~np.isnan(layer)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(both, combined / layer, np.nan)
+            ratio = pd.DataFrame(ratio).ffill().bfill().to_numpy()
+            fill = layer * np.where(np.isnan(ratio), 1.0, ratio)
+            for j in np.flatnonzero(~both.any(axis=0) & need.any(axis=0)):
+                quality.append({"symbol": symbols[j], "action": f"spliced_unscaled_{value}",
+                                "count": int(need[:, j].sum()),
+                                "detail": f"the rank-{k} source has no date in common with the better one: "
                                           "its values were used unscaled"})
         else:
-            fill = lower
-        combined = combined.where(~need, fill)
-        counts = need.sum()
-        for sym, n in counts[counts > 0].items():
+            fill = layer
+        combined = np.where(need, fill, combined)
+        for j in np.flatnonzero(need.any(axis=0)):
+            n = int(need[:, j].sum())
             quality.append(
-                {"symbol": sym, "action": f"spliced_{value}", "count": int(n),
-                 "detail": f"{int(n)} dates of {value} filled from a lower-ranked source (rank {k})"
+                {"symbol": symbols[j], "action": f"spliced_{value}", "count": n,
+                 "detail": f"{n} dates of {value} filled from a lower-ranked source (rank {k})"
                            + (", scaled by the ratio on the nearest common date" if scale else "")}
             )
-    assert combined is not None
-    combined.index.name = "date"
-    return combined.sort_index()
+    if combined is None:
+        return pd.DataFrame(columns=symbols, index=pd.DatetimeIndex([], name="date"), dtype="float64")
+    has = ~np.isnan(combined).all(axis=1)
+    return pd.DataFrame(combined[has], index=codes.dates[has], columns=symbols)
 
 
 def _align_daily(
@@ -614,12 +642,13 @@ def build_panel(
     primary = primary.assign(rank=rank.reindex(pd.MultiIndex.from_frame(primary)).to_numpy())
     sources = primary.sort_values("rank").groupby("symbol")["source"].first().reindex(present).rename("source")
 
+    codes = _codes(long, rank, present)
     wide = {
-        "prices": _combine(long, "price", rank, present, True, quality),
-        "close": _combine(long, "close", rank, present, True, []),
-        "market_caps": _combine(long, "market_cap", rank, present, False, []),
-        "supply": _combine(long, "supply", rank, present, False, []),
-        "volume_usd": _combine(long, "dollar_volume", rank, present, False, []),
+        "prices": _combine(long, "price", rank, present, True, quality, codes),
+        "close": _combine(long, "close", rank, present, True, [], codes),
+        "market_caps": _combine(long, "market_cap", rank, present, False, [], codes),
+        "supply": _combine(long, "supply", rank, present, False, [], codes),
+        "volume_usd": _combine(long, "dollar_volume", rank, present, False, [], codes),
     }
     off = _off_calendar(wide["prices"], session_cols)
     for sym, n in off[off > 0].items():
@@ -638,8 +667,10 @@ def build_panel(
     filled_prices = None
     for key, frame in wide.items():
         how = "sum" if key == "volume_usd" else "last"
+        # Caps are never forward-filled flat: `carry` extends them with the price instead.
+        gap = 0 if key == "market_caps" else max_gap
         aligned[key], filled = _align_daily(
-            frame.reindex(columns=present), full, daily_cols, session_cols, calendar, shift, max_gap, how
+            frame.reindex(columns=present), full, daily_cols, session_cols, calendar, shift, gap, how
         )
         if key == "prices":
             filled_prices = filled

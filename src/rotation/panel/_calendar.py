@@ -8,6 +8,7 @@ the current one) weekdays stand in for sessions.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 import exchange_calendars as xcals
@@ -29,11 +30,15 @@ _FIRST_YEAR = 1990
 @lru_cache(maxsize=2)
 def _xnys(last_year: int) -> xcals.ExchangeCalendar:
     # One calendar from 1990 to the horizon: building it takes ~0.15 s, slicing is free.
-    return xcals.get_calendar(
-        EXCHANGE,
-        start=pd.Timestamp(year=_FIRST_YEAR, month=1, day=1),
-        end=pd.Timestamp(year=last_year, month=12, day=31),
-    )
+    with warnings.catch_warnings():
+        # exchange_calendars' own use of deprecated pandas APIs is not the user's business.
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        warnings.simplefilter("ignore", category=FutureWarning)
+        return xcals.get_calendar(
+            EXCHANGE,
+            start=pd.Timestamp(year=_FIRST_YEAR, month=1, day=1),
+            end=pd.Timestamp(year=last_year, month=12, day=31),
+        )
 
 
 def _weekdays(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
@@ -88,5 +93,5 @@ def calendar_index(calendar: str, start: pd.Timestamp | str, end: pd.Timestamp |
 
 def weekly_labels(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """Friday that ends the week (W-FRI: Saturday to Friday) of each date in ``index``."""
-    offset = (4 - index.dayofweek) % 7  # days until Friday (Sat/Sun roll forward to next Friday)
+    offset = (4 - index.day_of_week) % 7  # days until Friday (Sat/Sun roll forward to next Friday)
     return pd.DatetimeIndex(index + pd.to_timedelta(offset, unit="D"), name="date")

@@ -666,8 +666,13 @@ def _split_label(shares_ratio: float) -> str:
 DISAGREEMENT_COLUMNS = (
     "symbol", "source_a", "source_b", "first", "last", "n_returns", "correlation", "share_disagree",
     "disagree_first", "disagree_last", "max_abs_diff", "max_diff_date", "median_level_ratio",
-    "level_ratio_first", "level_ratio_last", "best_lag", "best_lag_correlation", "flagged",
+    "level_ratio_first", "level_ratio_last", "best_lag", "best_lag_correlation", "offset_years", "flagged",
 )
+#: A one-day shift must beat the unshifted correlation by this much (and reach _LAG_MIN_CORR) to count.
+_LAG_MARGIN = 0.2
+_LAG_MIN_CORR = 0.8
+#: Fewest common returns in a calendar year for the per-year offset test.
+_LAG_MIN_YEAR = 50
 
 
 def _corr(x: np.ndarray, y: np.ndarray) -> float:
@@ -676,15 +681,57 @@ def _corr(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.corrcoef(x, y)[0, 1])
 
 
+def _lag_corrs(ra: np.ndarray, rb: np.ndarray, sel: np.ndarray) -> dict[int, float]:
+    """Correlation of a_t with b_{t-lag} for lag -1, 0, +1 over rows ``sel`` (boolean, aligned with ra)."""
+    ok = ~np.isnan(ra) & ~np.isnan(rb) & sel
+    okp = ok[1:] & ~np.isnan(rb[:-1])  # a_t, b_{t-1}
+    okm = ok[:-1] & ~np.isnan(rb[1:])  # a_t, b_{t+1}
+    return {
+        0: _corr(ra[ok], rb[ok]),
+        1: _corr(ra[1:][okp], rb[:-1][okp]),
+        -1: _corr(ra[:-1][okm], rb[1:][okm]),
+    }
+
+
+def _best_lag(corrs: dict[int, float]) -> int:
+    """The lag whose correlation clearly beats no lag, else 0."""
+    c0 = corrs[0]
+    best = max((1, -1), key=lambda k: -np.inf if np.isnan(corrs[k]) else corrs[k])
+    cb = corrs[best]
+    if np.isnan(cb) or cb < _LAG_MIN_CORR or (not np.isnan(c0) and cb <= c0 + _LAG_MARGIN):
+        return 0
+    return best
+
+
+def _offset_years(ra: np.ndarray, rb: np.ndarray, years: np.ndarray) -> str:
+    """Calendar years in which b is one observation off a, as ``"2018-2020:+1"`` (comma-separated runs)."""
+    runs: list[list[int]] = []  # [first_year, last_year, lag]
+    for year in np.unique(years):
+        sel = years == year
+        if (sel & ~np.isnan(ra) & ~np.isnan(rb)).sum() < _LAG_MIN_YEAR:
+            continue
+        lag = _best_lag(_lag_corrs(ra, rb, sel))
+        if lag == 0:
+            continue
+        if runs and runs[-1][2] == lag and runs[-1][1] == year - 1:
+            runs[-1][1] = int(year)
+        else:
+            runs.append([int(year), int(year), lag])
+    return ",".join(f"{a}{'' if a == b else f'-{b}'}:{lag:+d}" for a, b, lag in runs)
+
+
 def _compare_sources(price_rows: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
     """Every pair of sources of one symbol compared on the dates both have a price.
 
     Returns are compared, not levels: sources adjust on different bases (a
     dividend-adjusted close sits below the raw close), which shifts the level
-    ratio but not the daily return. ``best_lag`` is the shift in observations
-    (-1, 0 or +1) of source b that correlates best with source a: +1 means b's
-    row dated t-1 matches a's row dated t, i.e. b is dated one day earlier than
-    a (a date-convention offset, e.g. a 00:00 UTC snapshot shifted twice).
+    ratio but not the daily return. ``best_lag`` (-1, 0 or +1) is a one-row
+    shift of b against a that fits clearly better than none (correlation at
+    least 0.8 and 0.2 above the unshifted one): +1 means b's row dated t-1
+    matches a's row dated t, i.e. b is dated one day early against a (a
+    date-convention slip, e.g. a 00:00 UTC snapshot shifted twice); -1 means b
+    is one day late. ``offset_years`` repeats the test per calendar year, which
+    finds an offset confined to one spliced segment of a source.
     """
     rows: list[dict[str, Any]] = []
     for sym, frame in price_rows.groupby("symbol", sort=True):
@@ -707,7 +754,7 @@ def _compare_sources(price_rows: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
                     symbol=sym, source_a=a, source_b=b, first=idx[0], last=idx[-1], n_returns=int(ok.sum()),
                     median_level_ratio=float(np.nanmedian(lvl)), level_ratio_first=float(lvl[0]),
                     level_ratio_last=float(lvl[-1]), disagree_first=pd.NaT, disagree_last=pd.NaT,
-                    max_diff_date=pd.NaT, best_lag=0, flagged=False,
+                    max_diff_date=pd.NaT, best_lag=0, offset_years="", flagged=False,
                 )
                 if ok.sum() >= 2:
                     x, y, when = ra[ok], rb[ok], idx[ok]
@@ -718,16 +765,11 @@ def _compare_sources(price_rows: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
                         rec["disagree_first"], rec["disagree_last"] = when[big][0], when[big][-1]
                     j = int(np.argmax(diff))
                     rec["max_abs_diff"], rec["max_diff_date"] = float(diff[j]), when[j]
-                    rec["correlation"] = _corr(x, y)
-                    # lagged: a_t against b_{t-1} (lag +1) and b_{t+1} (lag -1), on the common rows
-                    okl = ok[1:] & ok[:-1]
-                    lag_corr = {
-                        0: rec["correlation"],
-                        1: _corr(ra[1:][okl], rb[:-1][okl]),
-                        -1: _corr(ra[:-1][okl], rb[1:][okl]),
-                    }
-                    best = max(lag_corr, key=lambda k: -np.inf if np.isnan(lag_corr[k]) else lag_corr[k])
-                    rec["best_lag"], rec["best_lag_correlation"] = best, lag_corr[best]
+                    corrs = _lag_corrs(ra, rb, np.ones(len(ra), dtype=bool))
+                    rec["correlation"] = corrs[0]
+                    rec["best_lag"] = _best_lag(corrs)
+                    rec["best_lag_correlation"] = corrs[rec["best_lag"]]
+                    rec["offset_years"] = _offset_years(ra, rb, idx.year.to_numpy())
                     if rec["n_returns"] >= th.min_overlap:
                         corr_bad = not (rec["correlation"] >= th.min_correlation)  # NaN counts as bad
                         rec["flagged"] = bool(corr_bad or rec["share_disagree"] > th.disagreement_share)
@@ -738,7 +780,7 @@ def _compare_sources(price_rows: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
     for col in ("n_returns", "best_lag"):
         out[col] = out[col].astype(np.int64)
     out["flagged"] = out["flagged"].astype(bool)
-    for col in ("symbol", "source_a", "source_b"):
+    for col in ("symbol", "source_a", "source_b", "offset_years"):
         out[col] = out[col].astype(object)
     return out
 
@@ -751,16 +793,24 @@ def _pair_returns(adj: np.ndarray, close: np.ndarray) -> np.ndarray:
     return step_ratio(adj, _prev(adj, first), close, _prev(close, first)) - 1.0
 
 
-def _offset_source(row: Any) -> str | None:
-    """The source that looks dated one day early, when a lag of one fits much better than none."""
-    if row.best_lag == 0 or pd.isna(row.best_lag_correlation):
-        return None
-    if not pd.isna(row.correlation) and row.best_lag_correlation <= row.correlation + 0.2:
-        return None
-    return row.source_b if row.best_lag > 0 else row.source_a
+def offset_hint(row: Any) -> str:
+    """``"coingecko 1 day early vs binance"`` (whole overlap) or ``"yahoo 1 day late vs binance in 2018-2020"``."""
+
+    def phrase(lag: int) -> str:
+        return f"{row.source_b} 1 day {'early' if lag > 0 else 'late'} vs {row.source_a}"
+
+    if row.best_lag != 0:
+        return phrase(int(row.best_lag))
+    if isinstance(row.offset_years, str) and row.offset_years:
+        parts = [p.split(":") for p in row.offset_years.split(",")]
+        lags = {int(lag) for _, lag in parts}
+        if len(lags) == 1:
+            return f"{phrase(lags.pop())} in {', '.join(y for y, _ in parts)}"
+        return f"{row.source_b} off by 1 day vs {row.source_a} in {row.offset_years}"
+    return ""
 
 
-def _level_step(row: Any) -> bool:
+def level_step(row: Any) -> bool:
     """True when the level ratio a/b changed by more than 25 % between the first and last common date."""
     if not row.level_ratio_first or pd.isna(row.level_ratio_first) or pd.isna(row.level_ratio_last):
         return False
@@ -776,24 +826,18 @@ def describe_disagreement(row: Any, th: Thresholds, *, short: bool = False) -> s
     short form (for the ``issues`` column) keeps correlation and the two hints.
     """
     corr = "n/a" if pd.isna(row.correlation) else f"{row.correlation:.2f}"
-    early = _offset_source(row)
-    step = _level_step(row)
+    hints = []
+    if hint := offset_hint(row):
+        hints.append(hint + "?")
+    if level_step(row):
+        hints.append(f"level ratio {row.level_ratio_first:.3g} -> {row.level_ratio_last:.3g}")
     if short:
-        hints = [f"corr {corr}"]
-        if early:
-            hints.append(f"{early} dated 1 day early?")
-        if step:
-            hints.append(f"level ratio {row.level_ratio_first:.3g} -> {row.level_ratio_last:.3g}")
-        return ", ".join(hints)
+        return ", ".join([f"corr {corr}", *hints])
     text = f"corr {corr}, {row.share_disagree:.1%} of {row.n_returns} days |dr|>{th.disagreement_return:.0%}"
     if not pd.isna(row.disagree_first):
         text += f" ({_fmt_day(row.disagree_first)}..{_fmt_day(row.disagree_last)})"
     text += f", worst {row.max_abs_diff:.1%} on {_fmt_day(row.max_diff_date)}"
-    if early:
-        text += f"; {early} looks dated 1 day early (corr {row.best_lag_correlation:.2f} when shifted)"
-    if step:
-        text += f"; level ratio moved {row.level_ratio_first:.3g} -> {row.level_ratio_last:.3g}"
-    return text
+    return "; ".join([text, *hints])
 
 
 # ---------------------------------------------------------------------------- macro
@@ -929,7 +973,9 @@ def _grade_instruments(series: pd.DataFrame, dis: pd.DataFrame, th: Thresholds) 
             info.append(f"{r.outliers} outlier return(s), max |z| {r.max_abs_z:.0f}")
         if r.blank:
             info.append(f"{r.blank} rows without a price")
-        if r.lag_days > th.behind_days:
+        if r.rows == 1:
+            info.append(f"single observation on {_fmt_day(r.last)} (a snapshot)")
+        elif r.lag_days > th.behind_days:  # a one-row snapshot is not a series that stopped
             warn.append(f"ends {_fmt_day(r.last)}, {r.lag_days} days before as-of")
         dn = pair_notes.get((r.symbol, r.source), [])
         warn.extend(dn)

@@ -147,15 +147,19 @@ class QualityReport:
             "outliers": n_with("outliers"),
             "spikes": n_with("spikes"),
             "split_like": n_with("split_like"),
-            "behind": int(
-                (pd.to_numeric(inst.get("lag_days"), errors="coerce") > self.thresholds.get("behind_days", math.inf)).sum()
-            )
-            if len(inst) and "lag_days" in inst
-            else 0,
+            "behind": self._behind(),
             "stale_macro": int(self.macro["stale"].fillna(False).astype(bool).sum()) if "stale" in self.macro else 0,
             "source_pairs": len(self.disagreements),
             "source_pairs_flagged": int(self.disagreements["flagged"].sum()) if len(self.disagreements) else 0,
         }
+
+    def _behind(self) -> int:
+        inst = self.instruments
+        if not len(inst) or "lag_days" not in inst:
+            return 0
+        lag = pd.to_numeric(inst["lag_days"], errors="coerce")
+        rows = pd.to_numeric(inst["rows"], errors="coerce")
+        return int(((lag > self.thresholds.get("behind_days", math.inf)) & (rows > 1)).sum())
 
     def issues(self, symbol: str, source: str | None = None) -> pd.DataFrame:
         """The :attr:`details` rows of one symbol (and source)."""

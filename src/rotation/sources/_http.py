@@ -194,5 +194,6 @@ class HttpSource:
             # Sources that must tell 4xx bodies apart (FRED, Yahoo) read these instead of the message.
             error.status_code = response.status_code
             error.body = response.text
+            error.headers = dict(response.headers)
             raise error
         return response

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 
 import httpx
@@ -83,9 +83,10 @@ class _Refused(Exception):
 class _RefusingClient:
     """Client wrapper that lifts 4xx answers (except 429) out as :class:`_Refused`.
 
-    :meth:`HttpSource.get` turns a 4xx into a generic ``SourceError`` and drops
-    the body and headers; Binance's ``code`` (-1121 = unknown symbol) and the
-    418 ban's ``Retry-After`` are needed to raise the right error.
+    :meth:`HttpSource.get` turns a 4xx into a ``SourceError`` that keeps the
+    status and body but not the headers, and the wait of a 418 ban is the
+    ``Retry-After`` header. Raising here (inside the retry loop, which does not
+    retry it) hands the whole response to :meth:`BinanceSource._refusal_error`.
     """
 
     def __init__(self, client: httpx.Client) -> None:
@@ -191,25 +192,34 @@ class BinanceSource(HttpSource, Source):
             bars.extend(page)
             if len(page) < LIMIT:
                 break
-            last_open = int(page[-1][0])
-            if last_open < cursor:
+            last = page[-1]
+            if not (isinstance(last, list) and last and isinstance(last[0], int)):
                 raise MalformedResponseError(
-                    f"klines went backwards (openTime {last_open} before startTime {cursor})",
+                    f"last kline of a page is not an array with an openTime: {str(last)[:80]}",
                     provider=self.name,
                     symbol=pair,
                 )
-            cursor = last_open + _DAY_MS  # the next bar's open; Binance returns openTime >= startTime
+            if last[0] < cursor:
+                raise MalformedResponseError(
+                    f"klines went backwards (openTime {last[0]} before startTime {cursor})",
+                    provider=self.name,
+                    symbol=pair,
+                )
+            # next page starts at the following bar's open (Binance returns openTime >= startTime)
+            cursor = last[0] + _DAY_MS
             if cursor > end_ms:
                 break
         else:
-            raise MalformedResponseError(f"more than {MAX_PAGES} pages of klines", provider=self.name, symbol=pair)
+            raise MalformedResponseError(
+                f"more than {MAX_PAGES} pages of klines", provider=self.name, symbol=pair
+            )
 
         frame, open_bar = _frame(bars, symbol, pair, now_ms, self.name)
         notes: list[str] = []
         if open_bar is not None:
             notes.append(
-                f"dropped the still-open bar of {open_bar:%Y-%m-%d} (it closes at 23:59:59.999 UTC; "
-                "its 'close' is only the last trade)"
+                f"dropped the still-open bar of {open_bar:%Y-%m-%d} (it closes at "
+                "23:59:59.999 UTC; its 'close' is only the last trade)"
             )
         frame = frame[(frame["date"] >= pd.Timestamp(start)) & (frame["date"] <= pd.Timestamp(end))]
         if frame.empty:
@@ -226,7 +236,9 @@ class BinanceSource(HttpSource, Source):
             "limit": str(LIMIT),
         }
         try:
-            response = self.get(f"{self.base_url}/api/v3/klines", params=params, symbol=pair, not_found=())
+            response = self.get(
+                f"{self.base_url}/api/v3/klines", params=params, symbol=pair, not_found=()
+            )
         except _Refused as refused:
             raise self._refusal_error(refused.response, pair) from None
         try:
@@ -254,7 +266,8 @@ class BinanceSource(HttpSource, Source):
             if wait is None and (match := _BANNED_UNTIL.search(msg)):
                 wait = max(0.0, int(match.group(1)) / 1000 - self._now().timestamp())
             return RateLimitedError(
-                f"HTTP 418: this IP is banned by Binance for exceeding its rate limits ({msg or 'no message'}); "
+                "HTTP 418: this IP is banned by Binance for exceeding its rate limits "
+                f"({msg or 'no message'}); "
                 + (f"retry in {wait:.0f} s" if wait is not None else "wait before retrying"),
                 provider=self.name,
                 symbol=pair,
@@ -265,7 +278,8 @@ class BinanceSource(HttpSource, Source):
         if status == 451:
             return SourceError(
                 f"HTTP 451: Binance does not serve this location ({msg or 'restricted'}); "
-                "take this instrument from another provider in the universe file (coinmetrics, coingecko)",
+                "take this instrument from another provider in the universe file "
+                "(coinmetrics, coingecko)",
                 provider=self.name,
                 symbol=pair,
             )
@@ -305,7 +319,9 @@ def _frame(
     for i, bar in enumerate(bars):
         if not isinstance(bar, list) or len(bar) < 8:
             raise MalformedResponseError(
-                f"kline {i} is not a 12-field array: {str(bar)[:80]}", provider=provider, symbol=pair
+                f"kline {i} is not a 12-field array: {str(bar)[:80]}",
+                provider=provider,
+                symbol=pair,
             )
         open_time, close_time = bar[0], bar[6]
         if not isinstance(open_time, int) or not isinstance(close_time, int):
@@ -316,7 +332,9 @@ def _frame(
             )
         if open_time % _DAY_MS or close_time != open_time + _DAY_MS - 1:
             raise MalformedResponseError(
-                f"kline {i} (openTime {open_time}) is not a UTC-day bar", provider=provider, symbol=pair
+                f"kline {i} (openTime {open_time}) is not a UTC-day bar",
+                provider=provider,
+                symbol=pair,
             )
         day = datetime.fromtimestamp(open_time / 1000, UTC)
         if close_time > now_ms:  # still trading: the "close" is the last trade so far
@@ -344,5 +362,7 @@ def _canonical(frame: pd.DataFrame, provider: str, pair: str) -> pd.DataFrame:
     try:
         out = validate_frame(frame, "observations")
     except ValueError as exc:
-        raise MalformedResponseError(f"klines are inconsistent: {exc}", provider=provider, symbol=pair) from None
+        raise MalformedResponseError(
+            f"klines are inconsistent: {exc}", provider=provider, symbol=pair
+        ) from None
     return out.sort_values("date", kind="stable").reset_index(drop=True)

@@ -4,7 +4,8 @@ Endpoint::
 
     GET {host}/api/v3/coins/{id}/market_chart/range?vs_currency=usd&from={unix s}&to={unix s}
 
-    {"prices": [[ms, price], ...], "market_caps": [[ms, cap], ...], "total_volumes": [[ms, vol], ...]}
+    {"prices": [[ms, price], ...], "market_caps": [[ms, cap], ...],
+     "total_volumes": [[ms, vol], ...]}
 
 Hosts and keys (see :mod:`rotation.config`):
 
@@ -43,11 +44,13 @@ comes from DefiLlama).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import httpx
 import numpy as np
@@ -89,35 +92,6 @@ _SERIES = {"prices": "close", "market_caps": "market_cap", "total_volumes": "vol
 _DAY_MS = 86_400_000
 
 
-class _Refused(Exception):
-    """Internal: a 4xx answer (other than 429), carried out of the retry loop with its body."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-
-
-class _RefusingClient:
-    """Client wrapper that lifts 4xx answers (except 429) out as :class:`_Refused`.
-
-    :meth:`HttpSource.get` turns a 4xx into a generic ``SourceError`` and drops
-    the body; CoinGecko's body carries the error code (10012 = history limit,
-    10002/10010/10011 = key problems) that decides what the user must do.
-    """
-
-    def __init__(self, client: httpx.Client) -> None:
-        self._client = client
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        response = self._client.get(url, **kwargs)
-        if 400 <= response.status_code < 500 and response.status_code != 429:
-            raise _Refused(response)
-        return response
-
-    def close(self) -> None:
-        self._client.close()
-
-
 class CoinGeckoSource(HttpSource, Source):
     """Daily ``close``, ``market_cap`` and ``volume_usd`` (USD) from CoinGecko.
 
@@ -154,14 +128,16 @@ class CoinGeckoSource(HttpSource, Source):
         now: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__(client, retry or DEFAULT_RETRY)
-        # Duck-typed wrapper: HttpSource.get only calls .get(url, params=, headers=) and .close().
-        self.client = _RefusingClient(self.client)  # type: ignore[assignment]
         pro = pro_api_key or os.environ.get("COINGECKO_PRO_API_KEY") or None
         demo = api_key or os.environ.get("COINGECKO_API_KEY") or None
         if pro:
             self.plan, self.base_url, self._headers = "pro", PRO_URL, {"x-cg-pro-api-key": pro}
         elif demo:
-            self.plan, self.base_url, self._headers = "demo", PUBLIC_URL, {"x-cg-demo-api-key": demo}
+            self.plan, self.base_url, self._headers = (
+                "demo",
+                PUBLIC_URL,
+                {"x-cg-demo-api-key": demo},
+            )
         else:
             self.plan, self.base_url, self._headers = "keyless", PUBLIC_URL, {}
         self._now = now or (lambda: datetime.now(UTC))
@@ -170,6 +146,13 @@ class CoinGeckoSource(HttpSource, Source):
     def history_limit_days(self) -> int | None:
         """Days of history the configured plan serves, or None when unlimited (paid key)."""
         return None if self.plan == "pro" else PUBLIC_HISTORY_DAYS
+
+    @property  # per instance, unlike Source.default_start: it depends on the plan
+    def default_start(self) -> date:  # type: ignore[override]
+        """First date to ask for when nothing is stored: the plan's oldest reachable close."""
+        if self.history_limit_days is None:
+            return Source.default_start
+        return self._now().astimezone(UTC).date() - timedelta(days=self.history_limit_days - 1)
 
     # ------------------------------------------------------------------ fetch
     def fetch(self, symbol: str, provider_symbol: str, start: date, end: date) -> FetchResult:
@@ -208,7 +191,9 @@ class CoinGeckoSource(HttpSource, Source):
             raise ParameterError("start", f"start {start} is after end {end}")
         coin = provider_symbol.strip()
         if not coin:
-            raise SymbolNotFoundError("empty CoinGecko coin id", provider=self.name, symbol=provider_symbol)
+            raise SymbolNotFoundError(
+                "empty CoinGecko coin id", provider=self.name, symbol=provider_symbol
+            )
         now = self._now().astimezone(UTC)
         # Snapshots needed: 00:00 UTC of start+1 .. end+1, with tolerance either side.
         lo = _midnight(start + timedelta(days=1)) - SNAPSHOT_TOLERANCE
@@ -216,18 +201,21 @@ class CoinGeckoSource(HttpSource, Source):
         if lo >= hi:
             return FetchResult(
                 frame=empty_observations(self.fields),
-                notes=[f"no CoinGecko close from {start} to {end} exists yet (now {now:%Y-%m-%d %H:%M} UTC)"],
+                notes=[
+                    f"no CoinGecko close from {start} to {end} exists yet "
+                    f"(now {now:%Y-%m-%d %H:%M} UTC)"
+                ],
             )
         chunks = [self._get_chart(coin, a, b) for a, b in _windows(lo, hi, now)]
         points = _points(chunks, coin, self.name)
         frame, dropped = _daily_closes(points)
-        frame = frame[(frame["date"] >= pd.Timestamp(start)) & (frame["date"] <= pd.Timestamp(end))]
         frame.insert(0, "symbol", symbol)
+        frame = frame[(frame["date"] >= pd.Timestamp(start)) & (frame["date"] <= pd.Timestamp(end))]
         notes: list[str] = []
         if dropped:
             notes.append(
-                f"dropped {dropped} CoinGecko point(s) that are not the snapshot nearest a UTC midnight "
-                f"(within {SNAPSHOT_TOLERANCE}): intraday prices, not daily closes"
+                f"dropped {dropped} CoinGecko point(s) that are not the snapshot nearest a UTC "
+                f"midnight (within {SNAPSHOT_TOLERANCE}): intraday prices, not daily closes"
             )
         if frame.empty:
             notes.append(f"CoinGecko has no daily data for '{coin}' from {start} to {end}")
@@ -235,12 +223,22 @@ class CoinGeckoSource(HttpSource, Source):
 
     # --------------------------------------------------------------- helpers
     def _get_chart(self, coin: str, lo: datetime, hi: datetime) -> Any:
-        url = f"{self.base_url}/coins/{coin}/market_chart/range"
-        params = {"vs_currency": "usd", "from": str(int(lo.timestamp())), "to": str(int(hi.timestamp()))}
+        url = f"{self.base_url}/coins/{quote(coin, safe='')}/market_chart/range"
+        params = {
+            "vs_currency": "usd",
+            "from": str(int(lo.timestamp())),
+            "to": str(int(hi.timestamp())),
+        }
         try:
-            response = self.get(url, params=params, headers=self._headers, symbol=coin, not_found=())
-        except _Refused as refused:
-            raise self._refusal_error(refused.response, coin) from None
+            response = self.get(
+                url, params=params, headers=self._headers, symbol=coin, not_found=()
+            )
+        except SourceError as exc:
+            # HttpSource keeps a 4xx answer's status and body: CoinGecko's error code
+            # (10012 history limit, 10002/10010/10011 key problems) decides the advice.
+            if exc.status_code is not None and 400 <= exc.status_code < 500:
+                raise self._refusal_error(exc.status_code, exc.body or "", coin) from None
+            raise
         try:
             return response.json()
         except ValueError as exc:
@@ -251,36 +249,39 @@ class CoinGeckoSource(HttpSource, Source):
                 symbol=coin,
             ) from None
 
-    def _refusal_error(self, response: httpx.Response, coin: str) -> SourceError:
-        status = response.status_code
-        code, message = _error_fields(response)
+    def _refusal_error(self, status: int, body: str, coin: str) -> SourceError:
+        code, message = _error_fields(body)
         if status == 404:
             return SymbolNotFoundError(
-                f"CoinGecko has no coin id '{coin}' ({message or 'coin not found'}); ids are slugs such as "
-                "'bitcoin' or 'usd-coin', listed at /api/v3/coins/list",
+                f"CoinGecko has no coin id '{coin}' ({message or 'coin not found'}); ids are "
+                "slugs such as 'bitcoin' or 'usd-coin', listed at /api/v3/coins/list",
                 provider=self.name,
                 symbol=coin,
             )
         if code == 10012:
             return SourceError(
                 f"{message.strip() or 'request exceeds the allowed time range'} "
-                f"[plan: {self.plan}] The keyless API and the free Demo key (COINGECKO_API_KEY) serve "
-                f"only the past {PUBLIC_HISTORY_DAYS} days. Set COINGECKO_PRO_API_KEY (a paid plan) for "
-                "older history, start the fetch within the last year, or take this instrument from another "
-                "provider in the universe file (coinmetrics, binance, yahoo).",
+                f"[plan: {self.plan}] The keyless API and the free Demo key "
+                f"(COINGECKO_API_KEY) serve only the past {PUBLIC_HISTORY_DAYS} days. Set "
+                "COINGECKO_PRO_API_KEY (a paid plan) for older history, start the fetch within "
+                "the last year, or take this instrument from another provider in the universe "
+                "file (coinmetrics, binance, yahoo).",
                 provider=self.name,
                 symbol=coin,
             )
         if code in (10002, 10010, 10011) or status in (401, 403):
             hint = {
                 10002: "no API key was sent where one is required",
-                10010: "a Pro key must go to pro-api.coingecko.com (set it as COINGECKO_PRO_API_KEY)",
+                10010: "a Pro key must go to pro-api.coingecko.com "
+                "(set it as COINGECKO_PRO_API_KEY)",
                 10011: "a Demo key must go to api.coingecko.com (set it as COINGECKO_API_KEY)",
             }.get(code or 0, "check COINGECKO_API_KEY / COINGECKO_PRO_API_KEY")
             return SourceError(
                 f"HTTP {status} (error {code}): {message} - {hint}", provider=self.name, symbol=coin
             )
-        return SourceError(f"HTTP {status}: {message or response.text[:200]}", provider=self.name, symbol=coin)
+        return SourceError(
+            f"HTTP {status}: {message or body[:200]}", provider=self.name, symbol=coin
+        )
 
 
 # ------------------------------------------------------------------- windows
@@ -289,7 +290,9 @@ def _midnight(day: date) -> datetime:
 
 
 def _windows(lo: datetime, hi: datetime, now: datetime) -> list[tuple[datetime, datetime]]:
-    """Request windows covering ``[lo, hi]``: at most CHUNK_DAYS, at least MIN_SPAN, never past ``now``.
+    """Request windows covering ``[lo, hi]``.
+
+    Each is at most CHUNK_DAYS long, at least MIN_SPAN long, and never ends past ``now``.
 
     A short window is widened forward first (keeping it inside the keyless
     plan's past-365-days limit when the range itself is), then backward.
@@ -308,24 +311,26 @@ def _windows(lo: datetime, hi: datetime, now: datetime) -> list[tuple[datetime, 
 
 
 # ------------------------------------------------------------------- parsing
-def _error_fields(response: httpx.Response) -> tuple[int | None, str]:
+def _error_fields(body: str) -> tuple[int | None, str]:
     """``(error_code, message)`` from any of CoinGecko's three error shapes."""
     try:
-        body = response.json()
+        payload = json.loads(body)
     except ValueError:
-        return None, response.text[:200].replace("\n", " ")
-    if not isinstance(body, dict):
-        return None, str(body)[:200]
-    error = body.get("error")
+        return None, body[:200].replace("\n", " ")
+    if not isinstance(payload, dict):
+        return None, str(payload)[:200]
+    error = payload.get("error")
     if isinstance(error, str):  # {"error": "coin not found"}
         return None, error
-    status = body.get("status")
+    status = payload.get("status")
     if isinstance(error, dict):  # {"error": {"status": {...}}}
         status = error.get("status", error)
     if isinstance(status, dict):  # {"status": {"error_code": 429, "error_message": "..."}}
         code = status.get("error_code")
-        return (int(code) if isinstance(code, int | float) else None), str(status.get("error_message", ""))
-    return None, str(body)[:200]
+        return (int(code) if isinstance(code, int | float) else None), str(
+            status.get("error_message", "")
+        )
+    return None, str(payload)[:200]
 
 
 def _points(chunks: list[Any], coin: str, provider: str) -> pd.DataFrame:
@@ -334,15 +339,23 @@ def _points(chunks: list[Any], coin: str, provider: str) -> pd.DataFrame:
     for n, chunk in enumerate(chunks):
         if not isinstance(chunk, dict):
             raise MalformedResponseError(
-                f"chunk {n}: expected an object with {sorted(_SERIES)}", provider=provider, symbol=coin
+                f"chunk {n}: expected an object with {sorted(_SERIES)}",
+                provider=provider,
+                symbol=coin,
             )
         for key, field in _SERIES.items():
             pairs = chunk.get(key)
             if not isinstance(pairs, list):
-                raise MalformedResponseError(f"chunk {n}: '{key}' is missing or not a list", provider=provider, symbol=coin)
+                raise MalformedResponseError(
+                    f"chunk {n}: '{key}' is missing or not a list", provider=provider, symbol=coin
+                )
             target = columns[field]
             for i, pair in enumerate(pairs):
-                if not (isinstance(pair, list | tuple) and len(pair) == 2 and isinstance(pair[0], int | float)):
+                if not (
+                    isinstance(pair, list | tuple)
+                    and len(pair) == 2
+                    and isinstance(pair[0], int | float)
+                ):
                     raise MalformedResponseError(
                         f"{key}[{i}] = {str(pair)[:60]} is not a [timestamp_ms, value] pair",
                         provider=provider,
@@ -353,7 +366,9 @@ def _points(chunks: list[Any], coin: str, provider: str) -> pd.DataFrame:
                     value = math.nan
                 elif not isinstance(value, int | float) or isinstance(value, bool):
                     raise MalformedResponseError(
-                        f"{key}[{i}] value {value!r} is not a number", provider=provider, symbol=coin
+                        f"{key}[{i}] value {value!r} is not a number",
+                        provider=provider,
+                        symbol=coin,
                     )
                 target.setdefault(ms, float(value))
     frame = pd.DataFrame(columns)
@@ -369,15 +384,26 @@ def _daily_closes(points: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """
     fields = list(_SERIES.values())
     if points.empty:
-        return pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), **{f: pd.Series(dtype=float) for f in fields}}), 0
+        return pd.DataFrame(
+            {
+                "date": pd.Series(dtype="datetime64[ns]"),
+                **{f: pd.Series(dtype=float) for f in fields},
+            }
+        ), 0
     ms = points.index.to_numpy(dtype=np.int64)
     midnight = (ms + _DAY_MS // 2) // _DAY_MS * _DAY_MS
     offset = np.abs(ms - midnight)
     near = offset <= SNAPSHOT_TOLERANCE // timedelta(milliseconds=1)
     picked = points.loc[near].assign(_midnight=midnight[near], _offset=offset[near])
-    picked = picked.sort_values(["_midnight", "_offset"], kind="stable").drop_duplicates("_midnight")
+    picked = picked.sort_values(["_midnight", "_offset"], kind="stable").drop_duplicates(
+        "_midnight"
+    )
     frame = pd.DataFrame(
-        {"date": pd.to_datetime(picked["_midnight"].to_numpy() - _DAY_MS, unit="ms").astype("datetime64[ns]")}
+        {
+            "date": pd.to_datetime(picked["_midnight"].to_numpy() - _DAY_MS, unit="ms").astype(
+                "datetime64[ns]"
+            )
+        }
     )
     for field in fields:
         values = picked[field].to_numpy(dtype=float)
@@ -389,5 +415,7 @@ def _canonical(frame: pd.DataFrame, provider: str, coin: str) -> pd.DataFrame:
     try:
         out = validate_frame(frame, "observations")
     except ValueError as exc:
-        raise MalformedResponseError(f"daily rows are inconsistent: {exc}", provider=provider, symbol=coin) from None
+        raise MalformedResponseError(
+            f"daily rows are inconsistent: {exc}", provider=provider, symbol=coin
+        ) from None
     return out.sort_values("date", kind="stable").reset_index(drop=True)

@@ -48,6 +48,7 @@ range" rather than :class:`~rotation.errors.SymbolNotFoundError`.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from datetime import date
@@ -71,39 +72,13 @@ __all__ = ["COMMUNITY_URL", "METRICS", "PRO_URL", "CoinMetricsSource"]
 COMMUNITY_URL = "https://community-api.coinmetrics.io/v4"
 PRO_URL = "https://api.coinmetrics.io/v4"
 #: Coin Metrics metric id -> rotation observation field.
-METRICS: Mapping[str, str] = {"PriceUSD": "close", "CapMrktCurUSD": "market_cap", "SplyCur": "supply"}
+METRICS: Mapping[str, str] = {
+    "PriceUSD": "close",
+    "CapMrktCurUSD": "market_cap",
+    "SplyCur": "supply",
+}
 PAGE_SIZE = 10_000  # the API's maximum; ~5,800 daily rows cover BTC since 2010
 MAX_PAGES = 500  # a guard against a pagination loop, far above any real history
-
-
-class _Refused(Exception):
-    """Internal: a 4xx answer (other than 429), carried out of the retry loop with its body."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-
-
-class _RefusingClient:
-    """Client wrapper that lifts 4xx answers (except 429) out as :class:`_Refused`.
-
-    :meth:`HttpSource.get` turns any 4xx into a generic ``SourceError`` and drops
-    the body, but Coin Metrics says in the body whether the *asset* or something
-    else was rejected. Raising here (inside the retry loop, which does not retry
-    it) hands the whole response to :meth:`CoinMetricsSource._get_json`.
-    """
-
-    def __init__(self, client: httpx.Client) -> None:
-        self._client = client
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        response = self._client.get(url, **kwargs)
-        if 400 <= response.status_code < 500 and response.status_code != 429:
-            raise _Refused(response)
-        return response
-
-    def close(self) -> None:
-        self._client.close()
 
 
 class CoinMetricsSource(HttpSource, Source):
@@ -138,8 +113,6 @@ class CoinMetricsSource(HttpSource, Source):
         api_key: str | None = None,
     ) -> None:
         super().__init__(client, retry)
-        # Duck-typed wrapper: HttpSource.get only calls .get(url, params=, headers=) and .close().
-        self.client = _RefusingClient(self.client)  # type: ignore[assignment]
         self._api_key = api_key or None
         self.base_url = PRO_URL if self._api_key else COMMUNITY_URL
 
@@ -177,7 +150,9 @@ class CoinMetricsSource(HttpSource, Source):
             raise ParameterError("start", f"start {start} is after end {end}")
         asset = provider_symbol.strip().lower()
         if not asset:
-            raise SymbolNotFoundError("empty Coin Metrics asset id", provider=self.name, symbol=provider_symbol)
+            raise SymbolNotFoundError(
+                "empty Coin Metrics asset id", provider=self.name, symbol=provider_symbol
+            )
         params: dict[str, str] = {
             "assets": asset,
             "metrics": ",".join(METRICS),
@@ -197,7 +172,10 @@ class CoinMetricsSource(HttpSource, Source):
             self._confirm_asset(asset)
             return FetchResult(
                 frame=_empty(),
-                notes=[f"Coin Metrics has no daily {', '.join(METRICS)} for '{asset}' from {start} to {end}"],
+                notes=[
+                    f"Coin Metrics has no daily {', '.join(METRICS)} for '{asset}' "
+                    f"from {start} to {end}"
+                ],
             )
         frame, missing = _parse_rows(rows, symbol, asset, self.name)
         frame = frame[(frame["date"] >= pd.Timestamp(start)) & (frame["date"] <= pd.Timestamp(end))]
@@ -225,14 +203,18 @@ class CoinMetricsSource(HttpSource, Source):
             marker = str(next_url or token)
             if marker in seen:
                 raise MalformedResponseError(
-                    f"pagination repeats itself (token {str(token)[:40]!r})", provider=self.name, symbol=asset
+                    f"pagination repeats itself (token {str(token)[:40]!r})",
+                    provider=self.name,
+                    symbol=asset,
                 )
             seen.add(marker)
             if next_url:
                 url, query = str(next_url), None
             else:
                 query = {**params, "next_page_token": str(token)}
-        raise MalformedResponseError(f"more than {MAX_PAGES} pages of daily data", provider=self.name, symbol=asset)
+        raise MalformedResponseError(
+            f"more than {MAX_PAGES} pages of daily data", provider=self.name, symbol=asset
+        )
 
     def _confirm_asset(self, asset: str) -> None:
         """Raise SymbolNotFoundError unless the catalog lists ``asset``."""
@@ -245,17 +227,25 @@ class CoinMetricsSource(HttpSource, Source):
             raise MalformedResponseError(
                 "catalog answer has no 'data' list", provider=self.name, symbol=asset
             )
-        if not any(isinstance(item, dict) and str(item.get("asset", "")).lower() == asset for item in data):
+        if not any(
+            isinstance(item, dict) and str(item.get("asset", "")).lower() == asset for item in data
+        ):
             raise SymbolNotFoundError(
-                f"Coin Metrics' catalog does not list asset '{asset}'", provider=self.name, symbol=asset
+                f"Coin Metrics' catalog does not list asset '{asset}'",
+                provider=self.name,
+                symbol=asset,
             )
 
     def _get_json(self, url: str, params: Mapping[str, str] | None, asset: str) -> Any:
         """GET with the retry policy; classify Coin Metrics' error bodies; decode JSON."""
         try:
             response = self.get(url, params=params, symbol=asset, not_found=())
-        except _Refused as refused:
-            raise self._refusal_error(refused.response, asset) from None
+        except SourceError as exc:
+            # HttpSource keeps a 4xx answer's status and body: Coin Metrics' body says
+            # whether the asset or something else was rejected.
+            if exc.status_code is not None and 400 <= exc.status_code < 500:
+                raise self._refusal_error(exc.status_code, exc.body or "", asset) from None
+            raise
         try:
             return response.json()
         except ValueError as exc:
@@ -266,9 +256,8 @@ class CoinMetricsSource(HttpSource, Source):
                 symbol=asset,
             ) from None
 
-    def _refusal_error(self, response: httpx.Response, asset: str) -> SourceError:
-        kind, message = _error_fields(response)
-        status = response.status_code
+    def _refusal_error(self, status: int, body: str, asset: str) -> SourceError:
+        kind, message = _error_fields(body)
         if status == 400 and kind == "bad_parameter" and "'assets'" in message:
             return SymbolNotFoundError(message, provider=self.name, symbol=asset)
         if status in (401, 403):
@@ -278,38 +267,46 @@ class CoinMetricsSource(HttpSource, Source):
                 provider=self.name,
                 symbol=asset,
             )
-        detail = f"{kind}: {message}" if kind or message else response.text[:200].replace("\n", " ")
+        detail = f"{kind}: {message}" if kind or message else body[:200].replace("\n", " ")
         return SourceError(f"HTTP {status} {detail}", provider=self.name, symbol=asset)
 
 
 # ------------------------------------------------------------------ parsing
-def _error_fields(response: httpx.Response) -> tuple[str, str]:
+def _error_fields(body: str) -> tuple[str, str]:
     """``(type, message)`` from ``{"error": {"type": ..., "message": ...}}``; blanks if absent."""
     try:
-        body = response.json()
+        payload = json.loads(body)
     except ValueError:
-        return "", response.text[:200].replace("\n", " ")
-    error = body.get("error") if isinstance(body, dict) else None
+        return "", body[:200].replace("\n", " ")
+    error = payload.get("error") if isinstance(payload, dict) else None
     if isinstance(error, dict):
         return str(error.get("type", "")), str(error.get("message", ""))
     return "", str(error or "")
 
 
-def _parse_rows(rows: list[Any], symbol: str, asset: str, provider: str) -> tuple[pd.DataFrame, list[str]]:
+def _parse_rows(
+    rows: list[Any], symbol: str, asset: str, provider: str
+) -> tuple[pd.DataFrame, list[str]]:
     """Rows of the ``data`` list -> observation frame, plus the metrics absent everywhere."""
     records: list[dict[str, Any]] = []
     seen_metric = dict.fromkeys(METRICS, False)
     for i, row in enumerate(rows):
         if not isinstance(row, dict) or "time" not in row:
-            raise MalformedResponseError(f"data[{i}] is not an object with 'time'", provider=provider, symbol=asset)
+            raise MalformedResponseError(
+                f"data[{i}] is not an object with 'time'", provider=provider, symbol=asset
+            )
         if str(row.get("asset", asset)).lower() != asset:
             raise MalformedResponseError(
-                f"data[{i}] is for asset {row.get('asset')!r}, not {asset!r}", provider=provider, symbol=asset
+                f"data[{i}] is for asset {row.get('asset')!r}, not {asset!r}",
+                provider=provider,
+                symbol=asset,
             )
         stamp = pd.to_datetime(row["time"], utc=True, errors="coerce", format="ISO8601")
         if pd.isna(stamp) or stamp != stamp.normalize():
             raise MalformedResponseError(
-                f"data[{i}].time {row['time']!r} is not a UTC midnight", provider=provider, symbol=asset
+                f"data[{i}].time {row['time']!r} is not a UTC midnight",
+                provider=provider,
+                symbol=asset,
             )
         record: dict[str, Any] = {"date": stamp.tz_localize(None)}
         for metric, field in METRICS.items():
@@ -322,7 +319,9 @@ def _parse_rows(rows: list[Any], symbol: str, asset: str, provider: str) -> tupl
                 record[field] = float(raw)
             except (TypeError, ValueError):
                 raise MalformedResponseError(
-                    f"data[{i}] ({row['time']}) {metric}={raw!r} is not a number", provider=provider, symbol=asset
+                    f"data[{i}] ({row['time']}) {metric}={raw!r} is not a number",
+                    provider=provider,
+                    symbol=asset,
                 ) from None
         records.append(record)
     frame = pd.DataFrame.from_records(records, columns=["date", *METRICS.values()])
@@ -335,7 +334,9 @@ def _canonical(frame: pd.DataFrame, provider: str, asset: str) -> pd.DataFrame:
     try:
         out = validate_frame(frame, "observations")
     except ValueError as exc:  # duplicate days, typically
-        raise MalformedResponseError(f"daily rows are inconsistent: {exc}", provider=provider, symbol=asset) from None
+        raise MalformedResponseError(
+            f"daily rows are inconsistent: {exc}", provider=provider, symbol=asset
+        ) from None
     return out.sort_values("date", kind="stable").reset_index(drop=True)
 
 

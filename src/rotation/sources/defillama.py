@@ -134,7 +134,9 @@ class DefiLlamaSource(HttpSource, Source):
                 symbol=provider_symbol,
             )
         params = None if coin == "all" else {"stablecoin": coin}
-        response = self.get(f"{BASE_URL}/stablecoincharts/all", params=params, symbol=coin, not_found=())
+        response = self.get(
+            f"{BASE_URL}/stablecoincharts/all", params=params, symbol=coin, not_found=()
+        )
         try:
             rows = response.json()
         except ValueError as exc:
@@ -152,9 +154,14 @@ class DefiLlamaSource(HttpSource, Source):
             )
         if not rows:
             if coin == "all":
-                raise SourceError("DefiLlama returned no stablecoin history at all", provider=self.name, symbol=coin)
+                raise SourceError(
+                    "DefiLlama returned no stablecoin history at all",
+                    provider=self.name,
+                    symbol=coin,
+                )
             raise SymbolNotFoundError(
-                f"DefiLlama has no stablecoin with id {coin} (ids are listed at {BASE_URL}/stablecoins)",
+                f"DefiLlama has no stablecoin with id {coin} "
+                f"(ids are listed at {BASE_URL}/stablecoins)",
                 provider=self.name,
                 symbol=coin,
             )
@@ -172,31 +179,43 @@ class DefiLlamaSource(HttpSource, Source):
         now = self._now().astimezone(UTC).replace(tzinfo=None)
         if now < last + LIVE_WINDOW:
             notes.append(
-                f"dropped DefiLlama's last row ({last:%Y-%m-%d}): it holds a live intraday value "
-                f"until {last + LIVE_WINDOW:%Y-%m-%d %H:%M} UTC, not the close of {last - timedelta(days=1):%Y-%m-%d}"
+                f"dropped DefiLlama's last row ({last:%Y-%m-%d}): it holds a live intraday "
+                f"value until {last + LIVE_WINDOW:%Y-%m-%d %H:%M} UTC, not the close of "
+                f"{last - timedelta(days=1):%Y-%m-%d}"
             )
             frame = frame.iloc[:-1]
         # the snapshot at the start of D is the close of D-1
-        frame = frame.assign(date=frame["snapshot"] - pd.Timedelta(days=1)).drop(columns="snapshot")
-        frame = frame[(frame["date"] >= pd.Timestamp(start)) & (frame["date"] <= pd.Timestamp(end))]
+        frame = frame.assign(symbol=symbol, date=frame["snapshot"] - pd.Timedelta(days=1))
+        frame = frame.loc[
+            (frame["date"] >= pd.Timestamp(start)) & (frame["date"] <= pd.Timestamp(end)),
+            ["symbol", "date", *_FIELDS],
+        ]
         if frame.empty:
             notes.append(f"DefiLlama has no daily stablecoin data for {coin} from {start} to {end}")
             return FetchResult(frame=empty_observations(_FIELDS), notes=notes)
-        frame.insert(0, "symbol", symbol)
         try:
-            out = validate_frame(frame[["symbol", "date", *_FIELDS]], "observations")
+            out = validate_frame(frame, "observations")
         except ValueError as exc:
-            raise MalformedResponseError(f"daily rows are inconsistent: {exc}", provider=self.name, symbol=coin) from None
-        return FetchResult(frame=out.sort_values("date", kind="stable").reset_index(drop=True), notes=notes)
+            raise MalformedResponseError(
+                f"daily rows are inconsistent: {exc}", provider=self.name, symbol=coin
+            ) from None
+        return FetchResult(
+            frame=out.sort_values("date", kind="stable").reset_index(drop=True), notes=notes
+        )
 
 
 def _parse(rows: list[Any], coin: str, provider: str) -> tuple[pd.DataFrame, set[str]]:
-    """Rows -> frame of ``snapshot`` (naive UTC midnight), ``supply``, ``market_cap``; plus non-USD peg keys seen."""
+    """Rows -> frame of ``snapshot`` (naive UTC midnight), ``supply``, ``market_cap``.
+
+    Also returns the non-USD peg keys seen (``peggedEUR``, ...).
+    """
     records: list[dict[str, Any]] = []
     other_pegs: set[str] = set()
     for i, row in enumerate(rows):
         if not isinstance(row, dict) or "date" not in row:
-            raise MalformedResponseError(f"row {i} is not an object with 'date'", provider=provider, symbol=coin)
+            raise MalformedResponseError(
+                f"row {i} is not an object with 'date'", provider=provider, symbol=coin
+            )
         raw = row["date"]
         try:
             seconds = int(raw) if not isinstance(raw, bool) else None
@@ -204,7 +223,9 @@ def _parse(rows: list[Any], coin: str, provider: str) -> tuple[pd.DataFrame, set
             seconds = None
         if seconds is None or (isinstance(raw, float) and not raw.is_integer()) or seconds % _DAY_S:
             raise MalformedResponseError(
-                f"row {i} date {raw!r} is not a UNIX time at 00:00 UTC", provider=provider, symbol=coin
+                f"row {i} date {raw!r} is not a UNIX time at 00:00 UTC",
+                provider=provider,
+                symbol=coin,
             )
         record: dict[str, Any] = {"snapshot": pd.Timestamp(seconds, unit="s")}
         for key, field in (("totalCirculating", "supply"), ("totalCirculatingUSD", "market_cap")):
@@ -214,7 +235,9 @@ def _parse(rows: list[Any], coin: str, provider: str) -> tuple[pd.DataFrame, set
                 continue
             if not isinstance(amounts, dict):
                 raise MalformedResponseError(
-                    f"row {i} ({raw}) '{key}' is not an object of peg amounts", provider=provider, symbol=coin
+                    f"row {i} ({raw}) '{key}' is not an object of peg amounts",
+                    provider=provider,
+                    symbol=coin,
                 )
             other_pegs.update(k for k in amounts if k != "peggedUSD")
             value = amounts.get("peggedUSD")
@@ -224,7 +247,9 @@ def _parse(rows: list[Any], coin: str, provider: str) -> tuple[pd.DataFrame, set
                 record[field] = float(value)
             else:
                 raise MalformedResponseError(
-                    f"row {i} ({raw}) {key}.peggedUSD={value!r} is not a number", provider=provider, symbol=coin
+                    f"row {i} ({raw}) {key}.peggedUSD={value!r} is not a number",
+                    provider=provider,
+                    symbol=coin,
                 )
         records.append(record)
     frame = pd.DataFrame.from_records(records, columns=["snapshot", *_FIELDS])

@@ -71,7 +71,13 @@ __all__ = [
     "read_table",
 ]
 
-IMPORT_KINDS: tuple[str, ...] = ("observations", "macro", "instruments", "membership", "index_changes")
+IMPORT_KINDS: tuple[str, ...] = (
+    "observations",
+    "macro",
+    "instruments",
+    "membership",
+    "index_changes",
+)
 LAYOUTS: tuple[str, ...] = ("long", "wide")
 #: Text fields an ``instruments`` file can fill (see ``Store.upsert_instruments``).
 INSTRUMENT_FIELDS: tuple[str, ...] = ("name", "sector", "industry", "currency")
@@ -82,7 +88,19 @@ MEMBERSHIP_FIELDS: tuple[str, ...] = ("start_date", "end_date")
 #: A cell may list several symbols separated by commas (``"CTVA,DD"``).
 CHANGE_FIELDS: tuple[str, ...] = ("add", "remove")
 #: Cell contents read as "missing" (besides a blank cell).
-MISSING_TOKENS: tuple[str, ...] = ("", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", ".")
+MISSING_TOKENS: tuple[str, ...] = (
+    "",
+    "NA",
+    "N/A",
+    "n/a",
+    "NaN",
+    "nan",
+    "NULL",
+    "null",
+    "None",
+    "#N/A",
+    ".",
+)
 _UNIX_UNITS = {"unix_s": "s", "unix_ms": "ms", "unix_us": "us"}
 _CSV_SUFFIXES = {".csv": ",", ".txt": ",", ".tsv": "\t"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -182,6 +200,8 @@ class ImportSpec:
     include, exclude : tuple of str or None
         Keep only / drop these **rotation** symbols (after ``symbol_map`` and
         ``strip_suffix``). ``include`` names that do not occur are warned about.
+        Not for ``membership`` files: the store replaces an index's spells as
+        a whole, so a filtered file would drop the others.
     source : str or None
         Source label the rows are stored under (``yahoo``, ``coingecko``);
         default: the file name without its extensions.
@@ -214,45 +234,88 @@ class ImportSpec:
     index_name: str | None = None
     field: str | None = None
 
-    def __post_init__(self) -> None:  # noqa: C901 - one check per rule, flat on purpose
+    def __post_init__(self) -> None:
         set_ = object.__setattr__
         if self.kind not in IMPORT_KINDS:
-            raise ParameterError("kind", f"must be one of {', '.join(IMPORT_KINDS)}; got {self.kind!r}")
+            raise ParameterError(
+                "kind", f"must be one of {', '.join(IMPORT_KINDS)}; got {self.kind!r}"
+            )
         if self.layout not in LAYOUTS:
             raise ParameterError("layout", f"must be 'long' or 'wide'; got {self.layout!r}")
         set_(self, "columns", _frozen_map(self.columns, "columns"))
         set_(self, "symbol_map", _frozen_map(self.symbol_map, "symbol_map"))
         units = _frozen_map(self.units, "units")
         for key, mult in units.items():
-            if isinstance(mult, bool) or not isinstance(mult, int | float) or not math.isfinite(mult) or mult == 0:
-                raise ParameterError("units", f"multiplier for {key!r} must be a finite non-zero number, got {mult!r}")
+            if (
+                isinstance(mult, bool)
+                or not isinstance(mult, int | float)
+                or not math.isfinite(mult)
+                or mult == 0
+            ):
+                raise ParameterError(
+                    "units",
+                    f"multiplier for {key!r} must be a finite non-zero number, got {mult!r}",
+                )
         set_(self, "units", MappingProxyType({k: float(v) for k, v in units.items()}))
-        set_(self, "zero_as_missing", tuple(_symbols_tuple(self.zero_as_missing, "zero_as_missing") or ()))
+        set_(
+            self,
+            "zero_as_missing",
+            tuple(_symbols_tuple(self.zero_as_missing, "zero_as_missing") or ()),
+        )
         set_(self, "include", _symbols_tuple(self.include, "include"))
         set_(self, "exclude", _symbols_tuple(self.exclude, "exclude"))
         if isinstance(self.date_shift_days, bool) or not isinstance(self.date_shift_days, int):
-            raise ParameterError("date_shift_days", f"must be an integer, got {self.date_shift_days!r}")
-        for name in ("date_column", "symbol_column", "symbol", "value_column", "strip_suffix", "source",
-                     "date_format", "index_name", "field"):
+            raise ParameterError(
+                "date_shift_days", f"must be an integer, got {self.date_shift_days!r}"
+            )
+        for name in (
+            "date_column",
+            "symbol_column",
+            "symbol",
+            "value_column",
+            "strip_suffix",
+            "source",
+            "date_format",
+            "index_name",
+            "field",
+        ):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ParameterError(name, f"must be a non-empty string, got {value!r}")
         if self.asset_class is not None and self.asset_class not in ASSET_CLASSES:
-            raise ParameterError("asset_class", f"must be one of {', '.join(ASSET_CLASSES)}; got {self.asset_class!r}")
+            raise ParameterError(
+                "asset_class",
+                f"must be one of {', '.join(ASSET_CLASSES)}; got {self.asset_class!r}",
+            )
 
         kind, wide = self.kind, self.layout == "wide"
         if wide and kind not in {"observations", "macro"}:
-            raise ParameterError("layout", f"'wide' is for observations and macro files, not {kind}")
+            raise ParameterError(
+                "layout", f"'wide' is for observations and macro files, not {kind}"
+            )
         if self.symbol is not None and (self.symbol_column is not None or wide):
-            raise ParameterError("symbol", "a constant symbol excludes symbol_column and the wide layout")
+            raise ParameterError(
+                "symbol", "a constant symbol excludes symbol_column and the wide layout"
+            )
         if self.symbol is not None and (self.symbol_map or self.strip_suffix):
-            raise ParameterError("symbol", "a constant symbol is already rotation's: drop symbol_map/strip_suffix")
+            raise ParameterError(
+                "symbol", "a constant symbol is already rotation's: drop symbol_map/strip_suffix"
+            )
         if wide and self.symbol_column is not None:
             raise ParameterError("symbol_column", "wide files take their symbols from the header")
+        if kind == "index_changes" and (self.symbol is not None or self.symbol_column is not None):
+            raise ParameterError(
+                "symbol_column",
+                "index_changes files take their symbols from the add/remove columns",
+            )
         if kind != "macro" and self.value_column is not None:
-            raise ParameterError("value_column", "only macro files have a value column; use columns for the others")
+            raise ParameterError(
+                "value_column", "only macro files have a value column; use columns for the others"
+            )
         if wide and self.value_column is not None:
-            raise ParameterError("value_column", "wide macro files hold values in every symbol column")
+            raise ParameterError(
+                "value_column", "wide macro files hold values in every symbol column"
+            )
         # the fields this spec may name, per kind/layout
         if kind == "observations":
             fields = OBSERVATION_FIELDS
@@ -265,31 +328,55 @@ class ImportSpec:
         else:
             fields = CHANGE_FIELDS
         if self.columns and (kind == "macro" or wide):
-            raise ParameterError("columns", "not used by macro or wide files (see value_column / field)")
+            raise ParameterError(
+                "columns", "not used by macro or wide files (see value_column / field)"
+            )
         bad = sorted(set(self.columns) - set(fields))
         if bad:
-            raise ParameterError("columns", f"unknown {kind} field(s) {bad}; known: {', '.join(fields)}")
+            raise ParameterError(
+                "columns", f"unknown {kind} field(s) {bad}; known: {', '.join(fields)}"
+            )
         if wide and kind == "observations":
             if self.field not in OBSERVATION_FIELDS:
-                raise ParameterError("field", f"wide observation files need field = one of {', '.join(OBSERVATION_FIELDS)}")
+                raise ParameterError(
+                    "field",
+                    f"wide observation files need field = one of {', '.join(OBSERVATION_FIELDS)}",
+                )
         elif wide and kind == "macro":
             if self.field not in (None, "value"):
                 raise ParameterError("field", "wide macro cells are values; leave field unset")
         elif self.field is not None:
-            raise ParameterError("field", "only wide files name the field of their cells; use columns for long files")
+            raise ParameterError(
+                "field", "only wide files name the field of their cells; use columns for long files"
+            )
         numeric = fields if kind in {"observations", "macro"} else ()
         for name, keys in (("units", self.units), ("zero_as_missing", self.zero_as_missing)):
             bad = sorted(set(keys) - set(numeric))
             if bad:
-                what = f"numeric fields: {', '.join(numeric)}" if numeric else f"{kind} files have no numeric fields"
+                what = (
+                    f"numeric fields: {', '.join(numeric)}"
+                    if numeric
+                    else f"{kind} files have no numeric fields"
+                )
                 raise ParameterError(name, f"unknown field(s) {bad}; {what}")
         if self.date_shift_days and kind in {"instruments", "membership"}:
-            raise ParameterError("date_shift_days", f"{kind} files have no observation date to shift")
+            raise ParameterError(
+                "date_shift_days", f"{kind} files have no observation date to shift"
+            )
+        if kind == "membership" and (self.include is not None or self.exclude is not None):
+            # the store replaces an index's spells as a whole: a filtered file would drop the rest
+            raise ParameterError(
+                "include", "membership files are an index's full history: import them unfiltered"
+            )
         if kind in {"membership", "index_changes"}:
             if self.index_name is None:
-                raise ParameterError("index_name", f"{kind} files need the index they belong to (e.g. SP500)")
+                raise ParameterError(
+                    "index_name", f"{kind} files need the index they belong to (e.g. SP500)"
+                )
         elif self.index_name is not None:
-            raise ParameterError("index_name", "only membership and index_changes files belong to an index")
+            raise ParameterError(
+                "index_name", "only membership and index_changes files belong to an index"
+            )
 
     # -- resolved defaults -------------------------------------------------------
     def source_label(self, path: str | Path) -> str:
@@ -306,7 +393,11 @@ class ImportSpec:
         """Map one file symbol to rotation's: ``symbol_map`` first, else ``strip_suffix``."""
         if file_symbol in self.symbol_map:
             return self.symbol_map[file_symbol]
-        if self.strip_suffix and file_symbol.endswith(self.strip_suffix) and file_symbol != self.strip_suffix:
+        if (
+            self.strip_suffix
+            and file_symbol.endswith(self.strip_suffix)
+            and file_symbol != self.strip_suffix
+        ):
             return file_symbol[: -len(self.strip_suffix)]
         return file_symbol
 
@@ -382,7 +473,11 @@ class ImportedData:
             dates = pd.concat([self.membership["start_date"], self.membership["end_date"]])
         else:
             frame = next(
-                (getattr(self, n) for n in ("observations", "macro", "index_changes") if getattr(self, n) is not None),
+                (
+                    getattr(self, n)
+                    for n in ("observations", "macro", "index_changes")
+                    if getattr(self, n) is not None
+                ),
                 None,
             )
             if frame is None:
@@ -392,6 +487,7 @@ class ImportedData:
         if dates.empty:
             return None, None
         return dates.min().date(), dates.max().date()
+
 
 # ----------------------------------------------------------------------------- reading
 class _Table:
@@ -412,7 +508,9 @@ class _Table:
     def __len__(self) -> int:
         return len(self.frame)
 
-    def error(self, message: str, *, row: int | None = None, column: str | None = None) -> ImportFileError:
+    def error(
+        self, message: str, *, row: int | None = None, column: str | None = None
+    ) -> ImportFileError:
         """An :class:`ImportFileError` at data-row position ``row`` (0-based)."""
         if row is None:
             return ImportFileError(message, file=self.path, column=column)
@@ -425,7 +523,9 @@ class _Table:
 
     def is_text(self, column: str) -> bool:
         dtype = self.frame[column].dtype
-        return not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype))
+        return not (
+            pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype)
+        )
 
     def text(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """``(codes, values)``: per-row index into the stripped distinct values; -1 = missing."""
@@ -449,7 +549,11 @@ class _Table:
 def _file_format(path: Path) -> tuple[str, str]:
     suffixes = [s.lower() for s in path.suffixes]
     gz = bool(suffixes) and suffixes[-1] == ".gz"
-    last = (suffixes[-2] if gz and len(suffixes) > 1 else "") if gz else (suffixes[-1] if suffixes else "")
+    last = (
+        (suffixes[-2] if gz and len(suffixes) > 1 else "")
+        if gz
+        else (suffixes[-1] if suffixes else "")
+    )
     if last in _PARQUET_SUFFIXES and not gz:
         return "parquet", ""
     if last in _CSV_SUFFIXES:
@@ -462,14 +566,23 @@ def _file_format(path: Path) -> tuple[str, str]:
 def _csv_header(path: Path, sep: str) -> list[str]:
     # header=None keeps duplicate names as written (pandas would rename them "x.1").
     try:
-        first = pd.read_csv(path, sep=sep, nrows=1, header=None, dtype=str, keep_default_na=False,
-                            encoding="utf-8-sig")
+        first = pd.read_csv(
+            path,
+            sep=sep,
+            nrows=1,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+        )
     except pd.errors.EmptyDataError:
         raise ImportFileError("file is empty (no header line)", file=path) from None
     except pd.errors.ParserError as exc:
         raise ImportFileError(f"malformed CSV header: {exc}".strip(), file=path, line=1) from None
     except UnicodeDecodeError as exc:
-        raise ImportFileError(f"not UTF-8 text: {exc.reason} at byte {exc.start}", file=path) from None
+        raise ImportFileError(
+            f"not UTF-8 text: {exc.reason} at byte {exc.start}", file=path
+        ) from None
     except (OSError, EOFError) as exc:
         raise ImportFileError(f"cannot read file: {exc}", file=path) from None
     return [str(n) for n in first.iloc[0].tolist()] if len(first) else []
@@ -482,8 +595,12 @@ def _check_header(path: Path, names: Sequence[str], parquet: bool) -> None:
         if not name.strip():
             raise ImportFileError("header has a blank column name", file=path, line=line)
         if name in seen:
-            raise ImportFileError("column name appears more than once in the header", file=path, line=line,
-                                  column=name)
+            raise ImportFileError(
+                "column name appears more than once in the header",
+                file=path,
+                line=line,
+                column=name,
+            )
         seen.add(name)
 
 
@@ -496,9 +613,13 @@ def _read_csv(path: Path, sep: str, text: Sequence[str], numeric: Sequence[str])
     """
     usecols = list(dict.fromkeys([*text, *numeric]))
     floats = [c for c in numeric if c not in text]
-    common: dict[str, Any] = dict(
-        sep=sep, usecols=usecols, encoding="utf-8-sig", keep_default_na=False, skip_blank_lines=False,
-    )
+    common: dict[str, Any] = {
+        "sep": sep,
+        "usecols": usecols,
+        "encoding": "utf-8-sig",
+        "keep_default_na": False,
+        "skip_blank_lines": False,
+    }
     try:
         try:
             return pd.read_csv(
@@ -506,7 +627,7 @@ def _read_csv(path: Path, sep: str, text: Sequence[str], numeric: Sequence[str])
                 # object, not pandas' Arrow-backed str: text columns are factorized
                 # right away and the Arrow conversion would cost more than the parse.
                 dtype={**dict.fromkeys(text, object), **dict.fromkeys(floats, "float64")},
-                na_values=dict.fromkeys(floats, list(MISSING_TOKENS)),
+                na_values={c: list(MISSING_TOKENS) for c in floats},
                 **common,
             )
         except ValueError:
@@ -514,27 +635,31 @@ def _read_csv(path: Path, sep: str, text: Sequence[str], numeric: Sequence[str])
     except pd.errors.ParserError as exc:
         raise ImportFileError(f"malformed CSV: {exc}".strip(), file=path) from None
     except UnicodeDecodeError as exc:
-        raise ImportFileError(f"not UTF-8 text: {exc.reason} at byte {exc.start}", file=path) from None
+        raise ImportFileError(
+            f"not UTF-8 text: {exc.reason} at byte {exc.start}", file=path
+        ) from None
     except (OSError, EOFError) as exc:
         raise ImportFileError(f"cannot read file: {exc}", file=path) from None
 
 
 def _parquet_header(path: Path) -> list[str]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         return list(pq.read_schema(path).names)
-    except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for non-Parquet bytes
+    except (pa.ArrowException, OSError) as exc:  # ArrowInvalid for bytes that are not Parquet
         raise ImportFileError(f"not a readable Parquet file: {exc}", file=path) from None
 
 
 def _read_parquet(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         table = pq.read_table(path, columns=list(dict.fromkeys(columns)))
         return table.to_pandas(date_as_object=False)
-    except Exception as exc:  # same as above: any pyarrow failure is a file problem
+    except (pa.ArrowException, OSError) as exc:  # corrupt or truncated file
         raise ImportFileError(f"not a readable Parquet file: {exc}", file=path) from None
 
 
@@ -551,30 +676,59 @@ def _to_float(table: _Table, column: str, pos: np.ndarray) -> np.ndarray:
         )
         codes = codes[pos]
         bad_u = np.isnan(parsed)
-        bad = np.flatnonzero((codes >= 0) & bad_u[np.maximum(codes, 0)]) if len(values) else np.array([], int)
+        bad = (
+            np.flatnonzero((codes >= 0) & bad_u[np.maximum(codes, 0)])
+            if len(values)
+            else np.array([], int)
+        )
         if bad.size:
             i = int(bad[0])
             raise table.error(
                 f"cannot parse {values[codes[i]]!r} as a number ({bad.size} such cell(s))",
-                row=int(pos[i]), column=column,
+                row=int(pos[i]),
+                column=column,
             )
         out = np.where(codes >= 0, parsed[np.maximum(codes, 0)] if len(values) else np.nan, np.nan)
     else:
         out = series.to_numpy(dtype="float64", na_value=np.nan)[pos]
     inf = np.flatnonzero(np.isinf(out))
     if inf.size:
-        raise table.error("infinite value is not a number", row=int(pos[int(inf[0])]), column=column)
+        raise table.error(
+            "infinite value is not a number", row=int(pos[int(inf[0])]), column=column
+        )
     return out
 
 
-def _parse_date_strings(values: np.ndarray, fmt: str | None) -> np.ndarray:
-    """Parse distinct date strings to datetime64[ns] at midnight; unparseable -> NaT.
+#: The dates a datetime64[ns] column can hold; others are refused, never wrapped around.
+_DATE_MIN = pd.Timestamp.min.ceil("D")
+_DATE_MAX = pd.Timestamp.max.floor("D")
+_RANGE_NOTE = f"outside the supported range {_DATE_MIN.date()} .. {_DATE_MAX.date()}"
 
-    The calendar date is taken as written (UTC offsets do not move it); epoch
-    numbers are UTC.
+
+def _to_ns(index: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Midnights as datetime64[ns] plus a mask of dates ns cannot hold (those become NaT).
+
+    pandas may parse to second/microsecond resolution (years 1..9999); a plain
+    cast to ns would silently wrap 9999-12-31 around, so out-of-range dates are
+    masked first.
+    """
+    index = pd.DatetimeIndex(index)
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    index = index.floor("D")
+    out_of_range = np.asarray((index < _DATE_MIN) | (index > _DATE_MAX), dtype=bool)
+    safe = index.where(~out_of_range) if out_of_range.any() else index
+    return safe.as_unit("ns").to_numpy(dtype="datetime64[ns]"), out_of_range
+
+
+def _parse_date_strings(values: np.ndarray, fmt: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Parse distinct date strings: (datetime64[ns] midnights, out-of-range mask).
+
+    Unparseable -> NaT. The calendar date is taken as written (UTC offsets do
+    not move it); epoch numbers are UTC.
     """
     if not len(values):
-        return np.array([], dtype="datetime64[ns]")
+        return np.array([], dtype="datetime64[ns]"), np.array([], dtype=bool)
     if fmt in _UNIX_UNITS:
         numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype("float64")
         numbers = numbers.where(np.isfinite(numbers))
@@ -587,16 +741,19 @@ def _parse_date_strings(values: np.ndarray, fmt: str | None) -> np.ndarray:
         index = pd.DatetimeIndex(parsed)
     else:
         try:
-            index = pd.DatetimeIndex(pd.to_datetime(values, format=fmt or "ISO8601", errors="coerce"))
+            index = pd.DatetimeIndex(
+                pd.to_datetime(values, format=fmt or "ISO8601", errors="coerce")
+            )
         except (ValueError, TypeError):
             # Mixed UTC offsets (-05:00 / -04:00 across DST): keep each wall-clock date.
             stamps = [pd.to_datetime(v, format=fmt or "ISO8601", errors="coerce") for v in values]
             index = pd.DatetimeIndex(
-                [s.tz_localize(None) if s is not pd.NaT and s.tzinfo is not None else s for s in stamps]
+                [
+                    s.tz_localize(None) if s is not pd.NaT and s.tzinfo is not None else s
+                    for s in stamps
+                ]
             )
-        if index.tz is not None:
-            index = index.tz_localize(None)
-    return index.floor("D").to_numpy(dtype="datetime64[ns]")
+    return _to_ns(index)
 
 
 def _to_dates(
@@ -606,12 +763,18 @@ def _to_dates(
     series = table.frame[column]
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         if isinstance(series.dtype, pd.DatetimeTZDtype):
-            series = series.dt.tz_localize(None)
-        out = series.dt.floor("D").to_numpy(dtype="datetime64[ns]")[pos]
+            series = series.dt.tz_localize(None)  # wall-clock date, as for text
+        out, out_of_range = _to_ns(pd.DatetimeIndex(series))
+        out, out_of_range = out[pos], out_of_range[pos]
+        if out_of_range.any():
+            i = int(np.flatnonzero(out_of_range)[0])
+            raise table.error(f"date {_RANGE_NOTE}", row=int(pos[i]), column=column)
         missing = np.isnat(out)
     elif not table.is_text(column) and fmt not in _UNIX_UNITS:
-        raise table.error("holds numbers, not dates: pass date_format unix_s, unix_ms or unix_us for epoch times",
-                          column=column)
+        raise table.error(
+            "holds numbers, not dates: pass date_format unix_s, unix_ms or unix_us for epoch times",
+            column=column,
+        )
     else:
         if table.is_text(column):
             codes, values = table.text(column)
@@ -619,18 +782,42 @@ def _to_dates(
             codes, uniques = pd.factorize(series, use_na_sentinel=True)
             values = np.asarray(uniques, dtype=object)
         codes = codes[pos]
-        parsed = _parse_date_strings(values, fmt)
+        parsed, out_of_range = _parse_date_strings(values, fmt)
         missing = codes < 0
-        out = parsed[np.maximum(codes, 0)] if len(values) else np.full(len(codes), np.datetime64("NaT"), "M8[ns]")
+        far = (
+            np.flatnonzero(~missing & out_of_range[np.maximum(codes, 0)])
+            if len(values)
+            else np.array([], dtype=int)
+        )
+        if far.size:
+            i = int(far[0])
+            hint = " (leave end_date blank for an open spell)" if column == "end_date" else ""
+            raise table.error(
+                f"date {values[codes[i]]!r} is {_RANGE_NOTE}{hint}", row=int(pos[i]), column=column
+            )
+        out = (
+            parsed[np.maximum(codes, 0)]
+            if len(values)
+            else np.full(len(codes), np.datetime64("NaT"), "M8[ns]")
+        )
         bad = np.flatnonzero(np.isnat(out) & ~missing)
         if bad.size:
             i = int(bad[0])
-            expected = f"format {fmt!r}" if fmt else "an ISO 8601 date (YYYY-MM-DD); pass date_format for others"
-            raise table.error(f"cannot parse {values[codes[i]]!r} as a date: expected {expected}",
-                              row=int(pos[i]), column=column)
+            expected = (
+                f"format {fmt!r}"
+                if fmt
+                else "an ISO 8601 date (YYYY-MM-DD); pass date_format for others"
+            )
+            raise table.error(
+                f"cannot parse {values[codes[i]]!r} as a date: expected {expected}",
+                row=int(pos[i]),
+                column=column,
+            )
         out = np.where(missing, np.datetime64("NaT"), out).astype("datetime64[ns]")
     if missing.any() and not allow_missing:
-        raise table.error("blank date", row=int(pos[int(np.flatnonzero(missing)[0])]), column=column)
+        raise table.error(
+            "blank date", row=int(pos[int(np.flatnonzero(missing)[0])]), column=column
+        )
     return out
 
 
@@ -671,7 +858,9 @@ class _Symbols:
             if spec.strip_suffix and raw not in spec.symbol_map and sym == raw:
                 unsuffixed.append(raw)
             seen.add(sym)
-            keep = (spec.include is None or sym in spec.include) and not (spec.exclude and sym in spec.exclude)
+            keep = (spec.include is None or sym in spec.include) and not (
+                spec.exclude and sym in spec.exclude
+            )
             rotation[i] = sym if keep else None
         if unsuffixed:
             self.warnings.append(
@@ -692,7 +881,12 @@ def _preview(items: Sequence[str], n: int = 8) -> str:
 
 
 def _row_symbols(
-    table: _Table, spec: ImportSpec, plan: dict[str, Any], pos: np.ndarray, mapper: _Symbols, warnings: list[str]
+    table: _Table,
+    spec: ImportSpec,
+    plan: dict[str, Any],
+    pos: np.ndarray,
+    mapper: _Symbols,
+    warnings: list[str],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Resolve symbols of rows ``pos``: returns kept positions and their file-symbol codes."""
     if spec.symbol is not None:
@@ -704,7 +898,11 @@ def _row_symbols(
     if blank.size:
         raise table.error("blank symbol", row=int(pos[int(blank[0])]), column=plan.get("symbol"))
     rotation = mapper.resolve(values)
-    keep = np.array([r is not None for r in rotation], dtype=bool)[codes] if len(values) else np.ones(0, bool)
+    keep = (
+        np.array([r is not None for r in rotation], dtype=bool)[codes]
+        if len(values)
+        else np.ones(0, bool)
+    )
     if not keep.all():
         warnings.append(f"{int((~keep).sum())} row(s) of excluded symbols skipped")
     return pos[keep], codes[keep]
@@ -713,12 +911,21 @@ def _row_symbols(
 def _rotation_codes(rotation: np.ndarray, file_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-row code into the sorted distinct rotation symbols (several file symbols may share one)."""
     kept = np.array([r if r is not None else "" for r in rotation], dtype=object)
-    names, inverse = np.unique(kept, return_inverse=True) if len(kept) else (np.array([], object), np.array([], int))
+    names, inverse = (
+        np.unique(kept, return_inverse=True)
+        if len(kept)
+        else (np.array([], object), np.array([], int))
+    )
     return inverse[file_codes] if len(kept) else np.array([], dtype=np.intp), names
 
 
-def _check_duplicates(table: _Table, keys: dict[str, np.ndarray], pos: np.ndarray, what: str,
-                      show: dict[str, np.ndarray] | None = None) -> None:
+def _check_duplicates(
+    table: _Table,
+    keys: dict[str, np.ndarray],
+    pos: np.ndarray,
+    what: str,
+    show: dict[str, np.ndarray] | None = None,
+) -> None:
     """Refuse rows that share a key; name the first duplicate key and its lines."""
     if len(pos) < 2:
         return
@@ -735,7 +942,9 @@ def _check_duplicates(table: _Table, keys: dict[str, np.ndarray], pos: np.ndarra
         parts.append(str(pd.Timestamp(v).date()) if isinstance(v, np.datetime64) else str(v))
     places = " and ".join(table.where(int(pos[i])) for i in same[:3])
     n = int(frame.loc[dup].drop_duplicates().shape[0])
-    raise table.error(f"duplicate {what} ({', '.join(parts)}) on {places}; {n} key(s) occur more than once")
+    raise table.error(
+        f"duplicate {what} ({', '.join(parts)}) on {places}; {n} key(s) occur more than once"
+    )
 
 
 def _shift(dates: np.ndarray, days: int) -> np.ndarray:
@@ -793,14 +1002,26 @@ def read_table(path: str | Path, spec: ImportSpec | None = None) -> ImportedData
     warnings: list[str] = list(plan["warnings"])
     # Blank lines (every used cell missing) are skipped; positions still match lines.
     used = list(table.frame.columns)
-    blank = np.logical_and.reduce([table.missing(c) for c in used]) if used else np.ones(len(table), bool)
+    blank = (
+        np.logical_and.reduce([table.missing(c) for c in used])
+        if used
+        else np.ones(len(table), bool)
+    )
     pos = np.flatnonzero(~np.asarray(blank, dtype=bool))
-    base: dict[str, Any] = dict(path=path, spec=spec, source=spec.source_label(path), rows_read=len(pos))
+    base: dict[str, Any] = {
+        "path": path,
+        "spec": spec,
+        "source": spec.source_label(path),
+        "rows_read": len(pos),
+    }
     if spec.kind in {"observations", "macro"}:
         reader = _read_wide if spec.layout == "wide" else _read_long
     else:
-        reader = {"instruments": _read_instruments, "membership": _read_membership,
-                  "index_changes": _read_changes}[spec.kind]
+        reader = {
+            "instruments": _read_instruments,
+            "membership": _read_membership,
+            "index_changes": _read_changes,
+        }[spec.kind]
     return reader(table, spec, plan, pos, warnings, base)
 
 
@@ -812,7 +1033,8 @@ def _plan_columns(path: Path, spec: ImportSpec, header: Sequence[str]) -> dict[s
         if column not in present:
             raise ImportFileError(
                 f"{role} column not found; columns present: {', '.join(map(repr, present))}",
-                file=path, column=column,
+                file=path,
+                column=column,
             )
         return column
 
@@ -832,8 +1054,10 @@ def _plan_columns(path: Path, spec: ImportSpec, header: Sequence[str]) -> dict[s
         plan["fields"] = {"value": need(spec.value_column or "value", "value")}
     else:
         candidates = {
-            "observations": OBSERVATION_FIELDS, "instruments": INSTRUMENT_FIELDS,
-            "membership": MEMBERSHIP_FIELDS, "index_changes": CHANGE_FIELDS,
+            "observations": OBSERVATION_FIELDS,
+            "instruments": INSTRUMENT_FIELDS,
+            "membership": MEMBERSHIP_FIELDS,
+            "index_changes": CHANGE_FIELDS,
         }[kind]
         if spec.columns:
             plan["fields"] = {f: need(c, f"'{f}'") for f, c in spec.columns.items()}
@@ -846,14 +1070,19 @@ def _plan_columns(path: Path, spec: ImportSpec, header: Sequence[str]) -> dict[s
                 file=path,
             )
         if kind == "membership" and "start_date" not in plan["fields"]:
-            raise ImportFileError("membership files need a start_date column (map it with columns)", file=path)
+            raise ImportFileError(
+                "membership files need a start_date column (map it with columns)", file=path
+            )
     sources = list(dict.fromkeys(plan["fields"].values()))
     if kind in {"observations", "macro"}:
         plan["numeric"].extend(c for c in sources if c not in plan["text"])
         clash = [c for c in sources if c in plan["text"]]
         if clash:
-            raise ImportFileError("used both as a date/symbol column and as a value column", file=path,
-                                  column=clash[0])
+            raise ImportFileError(
+                "used both as a date/symbol column and as a value column",
+                file=path,
+                column=clash[0],
+            )
     else:
         plan["text"].extend(c for c in sources if c not in plan["text"])
     used = set(plan["text"]) | set(plan["numeric"])
@@ -870,8 +1099,9 @@ def _implied(spec: ImportSpec, symbols: Sequence[str], file_symbols: Sequence[st
         {
             "symbol": pd.Series(list(symbols), dtype=object),
             "kind": kind,
-            "asset_class": pd.Series([spec.asset_class if kind == "instrument" else None] * len(symbols),
-                                     dtype=object),
+            "asset_class": pd.Series(
+                [spec.asset_class if kind == "instrument" else None] * len(symbols), dtype=object
+            ),
             "sources": pd.Series([{"file": str(f)} for f in file_symbols], dtype=object),
         }
     )
@@ -922,16 +1152,27 @@ def _series_frame(
             f"duplicate (symbol, date) rows ({names[sym_code[r]]}, {pd.Timestamp(dates[r]).date()}) on {lines}; "
             f"{int(same.sum())} row(s) repeat an earlier key"
         )
-    symbol = pd.array(np.asarray(names, dtype=object), dtype="str")[sym_code] if len(names) else \
-        pd.array([], dtype="str")
-    frame = pd.DataFrame({"symbol": symbol, "date": dates, **{k: v[order] for k, v in values.items()}})
+    symbol = (
+        pd.array(np.asarray(names, dtype=object), dtype="str")[sym_code]
+        if len(names)
+        else pd.array([], dtype="str")
+    )
+    frame = pd.DataFrame(
+        {"symbol": symbol, "date": dates, **{k: v[order] for k, v in values.items()}}
+    )
     present = np.unique(sym_code)
     implied = _implied(spec, names[present].tolist(), file_of_name[present].tolist())
     return frame, implied
 
 
-def _read_long(table: _Table, spec: ImportSpec, plan: dict[str, Any], pos: np.ndarray, warnings: list[str],
-               base: dict[str, Any]) -> ImportedData:
+def _read_long(
+    table: _Table,
+    spec: ImportSpec,
+    plan: dict[str, Any],
+    pos: np.ndarray,
+    warnings: list[str],
+    base: dict[str, Any],
+) -> ImportedData:
     mapper = _Symbols(spec, warnings)
     pos, file_codes = _row_symbols(table, spec, plan, pos, mapper, warnings)
     sym_code, names = _rotation_codes(mapper.rotation, file_codes)
@@ -947,27 +1188,43 @@ def _read_long(table: _Table, spec: ImportSpec, plan: dict[str, Any], pos: np.nd
         if col not in parsed:
             parsed[col] = _to_float(table, col, pos)
         values[fld] = _adjust(spec, fld, parsed[col], warnings)
-    frame, implied = _series_frame(table, spec, pos, sym_code, names, file_of_name, dates, values, warnings)
+    frame, implied = _series_frame(
+        table, spec, pos, sym_code, names, file_of_name, dates, values, warnings
+    )
     if spec.kind == "macro":
-        return ImportedData(**base, macro=frame, implied_instruments=implied, warnings=tuple(warnings))
-    return ImportedData(**base, observations=frame, implied_instruments=implied, warnings=tuple(warnings))
+        return ImportedData(
+            **base, macro=frame, implied_instruments=implied, warnings=tuple(warnings)
+        )
+    return ImportedData(
+        **base, observations=frame, implied_instruments=implied, warnings=tuple(warnings)
+    )
 
 
-def _adjust(spec: ImportSpec, fld: str, values: np.ndarray, warnings: list[str], who: str = "") -> np.ndarray:
+def _adjust(
+    spec: ImportSpec, fld: str, values: np.ndarray, warnings: list[str], who: str = ""
+) -> np.ndarray:
     """Apply zero_as_missing and units to one field's numbers (returns a new array)."""
     out = values.astype("float64", copy=True)
     if fld in spec.zero_as_missing:
         zeros = out == 0
         if zeros.any():
-            warnings.append(f"{int(zeros.sum())} zero {fld} value(s){who} read as missing (zero_as_missing)")
+            warnings.append(
+                f"{int(zeros.sum())} zero {fld} value(s){who} read as missing (zero_as_missing)"
+            )
             out[zeros] = np.nan
     if fld in spec.units:
         out *= spec.units[fld]
     return out
 
 
-def _read_wide(table: _Table, spec: ImportSpec, plan: dict[str, Any], pos: np.ndarray, warnings: list[str],
-               base: dict[str, Any]) -> ImportedData:
+def _read_wide(
+    table: _Table,
+    spec: ImportSpec,
+    plan: dict[str, Any],
+    pos: np.ndarray,
+    warnings: list[str],
+    base: dict[str, Any],
+) -> ImportedData:
     mapper = _Symbols(spec, warnings)
     columns = plan["symbol_columns"]
     rotation = mapper.resolve([c.strip() for c in columns])
@@ -975,7 +1232,9 @@ def _read_wide(table: _Table, spec: ImportSpec, plan: dict[str, Any], pos: np.nd
     first_col: dict[str, str] = {}
     for col, sym in kept:
         if sym in first_col:
-            raise table.error(f"columns '{first_col[sym]}' and '{col}' both map to symbol {sym}", column=col)
+            raise table.error(
+                f"columns '{first_col[sym]}' and '{col}' both map to symbol {sym}", column=col
+            )
         first_col[sym] = col
     if len(kept) < len(columns):
         warnings.append(f"{len(columns) - len(kept)} symbol column(s) excluded")
@@ -990,7 +1249,9 @@ def _read_wide(table: _Table, spec: ImportSpec, plan: dict[str, Any], pos: np.nd
         present = ~np.isnan(vals)
         blank_cells += int((~present).sum())
         parts_pos.append(pos[present])
-        parts_code.append(np.full(int(present.sum()), int(np.searchsorted(names, sym)), dtype=np.intp))
+        parts_code.append(
+            np.full(int(present.sum()), int(np.searchsorted(names, sym)), dtype=np.intp)
+        )
         parts_dates.append(dates[present])
         parts_vals.append(vals[present])
     if blank_cells:
@@ -1000,16 +1261,33 @@ def _read_wide(table: _Table, spec: ImportSpec, plan: dict[str, Any], pos: np.nd
         return np.concatenate(parts) if parts else np.array([], dtype=dtype)
 
     frame, implied = _series_frame(
-        table, spec, cat(parts_pos, "intp"), cat(parts_code, "intp"), names, file_of_name,
-        cat(parts_dates, "datetime64[ns]"), {fld: cat(parts_vals, "float64")}, warnings,
+        table,
+        spec,
+        cat(parts_pos, "intp"),
+        cat(parts_code, "intp"),
+        names,
+        file_of_name,
+        cat(parts_dates, "datetime64[ns]"),
+        {fld: cat(parts_vals, "float64")},
+        warnings,
     )
     if spec.kind == "macro":
-        return ImportedData(**base, macro=frame, implied_instruments=implied, warnings=tuple(warnings))
-    return ImportedData(**base, observations=frame, implied_instruments=implied, warnings=tuple(warnings))
+        return ImportedData(
+            **base, macro=frame, implied_instruments=implied, warnings=tuple(warnings)
+        )
+    return ImportedData(
+        **base, observations=frame, implied_instruments=implied, warnings=tuple(warnings)
+    )
 
 
-def _read_instruments(table: _Table, spec: ImportSpec, plan: dict[str, Any], pos: np.ndarray,
-                      warnings: list[str], base: dict[str, Any]) -> ImportedData:
+def _read_instruments(
+    table: _Table,
+    spec: ImportSpec,
+    plan: dict[str, Any],
+    pos: np.ndarray,
+    warnings: list[str],
+    base: dict[str, Any],
+) -> ImportedData:
     mapper = _Symbols(spec, warnings)
     pos, file_codes = _row_symbols(table, spec, plan, pos, mapper, warnings)
     symbols = mapper.rotation[file_codes] if len(file_codes) else np.array([], dtype=object)
@@ -1025,27 +1303,51 @@ def _read_instruments(table: _Table, spec: ImportSpec, plan: dict[str, Any], pos
     return ImportedData(**base, instruments=out, warnings=tuple(warnings))
 
 
-def _read_membership(table: _Table, spec: ImportSpec, plan: dict[str, Any], pos: np.ndarray,
-                     warnings: list[str], base: dict[str, Any]) -> ImportedData:
+def _read_membership(
+    table: _Table,
+    spec: ImportSpec,
+    plan: dict[str, Any],
+    pos: np.ndarray,
+    warnings: list[str],
+    base: dict[str, Any],
+) -> ImportedData:
     mapper = _Symbols(spec, warnings)
     pos, file_codes = _row_symbols(table, spec, plan, pos, mapper, warnings)
     symbols = mapper.rotation[file_codes] if len(file_codes) else np.array([], dtype=object)
     start_col, end_col = plan["fields"]["start_date"], plan["fields"].get("end_date")
     start = _to_dates(table, start_col, pos, spec.date_format)
-    end = (_to_dates(table, end_col, pos, spec.date_format, allow_missing=True) if end_col
-           else np.full(len(pos), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    end = (
+        _to_dates(table, end_col, pos, spec.date_format, allow_missing=True)
+        if end_col
+        else np.full(len(pos), np.datetime64("NaT"), dtype="datetime64[ns]")
+    )
     backwards = np.flatnonzero(~np.isnat(end) & (end < start))
     if backwards.size:
-        raise table.error("membership ends before it starts", row=int(pos[int(backwards[0])]), column=end_col)
-    _check_duplicates(table, {"symbol": symbols, "start": start.view("int64")}, pos, "(symbol, start_date) rows",
-                      show={"symbol": symbols, "start": start})
-    out = pd.DataFrame({"symbol": pd.Series(symbols, dtype=object), "start_date": start, "end_date": end})
+        raise table.error(
+            "membership ends before it starts", row=int(pos[int(backwards[0])]), column=end_col
+        )
+    _check_duplicates(
+        table,
+        {"symbol": symbols, "start": start.view("int64")},
+        pos,
+        "(symbol, start_date) rows",
+        show={"symbol": symbols, "start": start},
+    )
+    out = pd.DataFrame(
+        {"symbol": pd.Series(symbols, dtype=object), "start_date": start, "end_date": end}
+    )
     out = out.sort_values(["symbol", "start_date"], kind="stable").reset_index(drop=True)
     return ImportedData(**base, membership=out, warnings=tuple(warnings))
 
 
-def _read_changes(table: _Table, spec: ImportSpec, plan: dict[str, Any], pos: np.ndarray,
-                  warnings: list[str], base: dict[str, Any]) -> ImportedData:
+def _read_changes(
+    table: _Table,
+    spec: ImportSpec,
+    plan: dict[str, Any],
+    pos: np.ndarray,
+    warnings: list[str],
+    base: dict[str, Any],
+) -> ImportedData:
     dates = _shift(_to_dates(table, plan["date"], pos, spec.date_format), spec.date_shift_days)
     rows: list[tuple[int, np.datetime64, str, str]] = []  # (position, date, file symbol, action)
     acted = np.zeros(len(pos), dtype=bool)
@@ -1073,9 +1375,19 @@ def _read_changes(table: _Table, spec: ImportSpec, plan: dict[str, Any], pos: np
     rdates = np.array([r[1] for r in kept], dtype="datetime64[ns]")
     rsyms = np.array([rotation[r[2]] for r in kept], dtype=object)
     racts = np.array([r[3] for r in kept], dtype=object)
-    _check_duplicates(table, {"date": rdates.view("int64"), "symbol": rsyms, "action": racts}, rpos,
-                      "(date, symbol, action) rows", show={"date": rdates, "symbol": rsyms, "action": racts})
-    out = pd.DataFrame({"date": rdates, "symbol": pd.Series(rsyms, dtype=object),
-                        "action": pd.Series(racts, dtype=object)})
+    _check_duplicates(
+        table,
+        {"date": rdates.view("int64"), "symbol": rsyms, "action": racts},
+        rpos,
+        "(date, symbol, action) rows",
+        show={"date": rdates, "symbol": rsyms, "action": racts},
+    )
+    out = pd.DataFrame(
+        {
+            "date": rdates,
+            "symbol": pd.Series(rsyms, dtype=object),
+            "action": pd.Series(racts, dtype=object),
+        }
+    )
     out = out.sort_values(["date", "action", "symbol"], kind="stable").reset_index(drop=True)
     return ImportedData(**base, index_changes=out, warnings=tuple(warnings))

@@ -18,6 +18,7 @@ rows: the fields it has overwrite the stored ones, the others are kept.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -114,11 +115,14 @@ def import_file(store: Store, path: str | Path, spec: ImportSpec | None = None) 
 def _instrument_rows(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
     if frame is None or frame.empty:
         return []
-    return [{k: (None if _is_missing(v) else v) for k, v in rec.items()} for rec in frame.to_dict("records")]
+    return [
+        {k: (None if _is_missing(v) else v) for k, v in rec.items()}
+        for rec in frame.to_dict("records")
+    ]
 
 
 def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def write_imported(store: Store, data: ImportedData) -> ImportReport:
@@ -140,7 +144,9 @@ def write_imported(store: Store, data: ImportedData) -> ImportReport:
             for rec in explicit:
                 if rec["symbol"] not in known and rec.get("asset_class") is None:
                     rec["asset_class"] = "equity"
-            implied = [r for r in _instrument_rows(data.implied_instruments) if r["symbol"] not in known]
+            implied = [
+                r for r in _instrument_rows(data.implied_instruments) if r["symbol"] not in known
+            ]
             implied = [r for r in implied if r["symbol"] not in {e["symbol"] for e in explicit}]
             for rec in implied:
                 if rec["kind"] == "instrument" and rec.get("asset_class") is None:
@@ -154,13 +160,20 @@ def write_imported(store: Store, data: ImportedData) -> ImportReport:
                 store.upsert_instruments(implied)
             created = sorted({r["symbol"] for r in [*implied, *explicit]} - known)
             if data.observations is not None:
-                rows["observations"] = store.write_observations(data.observations, source=data.source)
+                rows["observations"] = store.write_observations(
+                    data.observations, source=data.source
+                )
             if data.macro is not None:
                 rows["macro"] = store.write_macro(data.macro, source=data.source)
             if data.membership is not None:
-                # write_membership replaces the index's spells: the file is the full history.
-                rows["membership"] = store.write_membership(
-                    data.membership, index_name=str(spec.index_name), source=data.source
+                # write_membership replaces all spells of the index: the file is its full
+                # history. An empty file must not wipe what is stored.
+                rows["membership"] = (
+                    store.write_membership(
+                        data.membership, index_name=str(spec.index_name), source=data.source
+                    )
+                    if len(data.membership)
+                    else 0
                 )
             if data.index_changes is not None:
                 rows["index_changes"] = store.write_index_changes(
@@ -177,7 +190,9 @@ def write_imported(store: Store, data: ImportedData) -> ImportReport:
                 message=f"import {spec.kind} from {data.path.name}",
             )
     except duckdb.Error as exc:
-        raise StoreError(f"import of {data.path} failed and was rolled back, store unchanged: {exc}") from exc
+        raise StoreError(
+            f"import of {data.path} failed and was rolled back, store unchanged: {exc}"
+        ) from exc
     return ImportReport(
         path=data.path,
         source=data.source,
