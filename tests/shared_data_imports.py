@@ -28,8 +28,10 @@ Source labels (the ``source`` column in the store) and why
                     rows as the dsturdy adjusted close, mixing vintages in one row;
                     its own label keeps every row internally consistent.
 ``yahoo_snapshot``  the one-date Yahoo ``marketCap`` snapshot (2026-03-06, inferred).
-``coingecko``       CoinGecko "max" exports, dated -1 day (00:00-UTC snapshots are the
-                    previous day's close). Zero caps/volumes before 2013 mean unknown.
+``coingecko``       CoinGecko "max" exports. ETH, SOL, USDT, USDC are raw 00:00-UTC
+                    snapshots, dated -1 day (the previous day's close); BTC comes from a
+                    re-export already dated by its close and is not shifted (checked
+                    against Binance returns). Zero caps/volumes before 2013 mean unknown.
 ``binance``         Binance spot klines (``BTCUSDT`` -> ``BTC``; USDT quote volume
                     stored as ``volume_usd``).
 ``bybit_perp``      Bybit USDT-*perpetual* klines: futures, not spot, so not ``bybit``.
@@ -163,11 +165,26 @@ SHARED_IMPORTS: list[tuple[str, ImportSpec]] = [
         ImportSpec(kind="macro", symbol="DXY", value_column="close", source="ice"),
     ),
     (
+        # BTC comes from a re-export already dated by its close (``event_date``): its daily
+        # returns correlate 0.99 with Binance's unshifted and -0.03 shifted, so no shift.
         "crypto/coingecko_daily_long.csv.gz",
         ImportSpec(
             symbol_column="asset",
             columns=_COINGECKO,
-            exclude=_STABLECOINS,
+            include=("BTC",),
+            zero_as_missing=("market_cap", "volume_usd"),
+            source="coingecko",
+            asset_class="crypto",
+        ),
+    ),
+    (
+        # ETH and SOL are raw ``snapped_at`` exports (00:00 UTC = previous day's close): shift
+        # -1 day (return correlation with Binance 0.97/0.997 shifted, -0.04 unshifted).
+        "crypto/coingecko_daily_long.csv.gz",
+        ImportSpec(
+            symbol_column="asset",
+            columns=_COINGECKO,
+            exclude=(*_STABLECOINS, "BTC"),
             date_shift_days=-1,
             zero_as_missing=("market_cap", "volume_usd"),
             source="coingecko",

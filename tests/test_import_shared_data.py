@@ -85,14 +85,16 @@ def test_rows_written_per_file(imported, shared_data: Path) -> None:
     _, reports = imported
     for key, (table, n) in _WRITTEN.items():
         assert dict(reports[key].rows) == {table: n}, key
-    # CoinGecko: two specs split the 17,127 rows (crypto vs stablecoins); the one row with
-    # a blank price (BTC, last day) still has a volume and is kept.
+    # CoinGecko: three specs split the 17,127 rows (BTC unshifted, ETH/SOL shifted,
+    # stablecoins); the one row with a blank price (BTC, last day) still has a volume and is kept.
     cg = _raw(shared_data, "crypto/coingecko_daily_long.csv.gz")
     stable = cg["asset"].isin(["USDT", "USDC"])
-    assert reports["crypto/coingecko_daily_long.csv.gz#1"].rows["observations"] == int(
-        (~stable).sum()
+    btc = cg["asset"] == "BTC"
+    assert reports["crypto/coingecko_daily_long.csv.gz#1"].rows["observations"] == int(btc.sum())
+    assert reports["crypto/coingecko_daily_long.csv.gz#2"].rows["observations"] == int(
+        (~stable & ~btc).sum()
     )
-    assert reports["crypto/coingecko_daily_long.csv.gz#2"].rows["observations"] == int(stable.sum())
+    assert reports["crypto/coingecko_daily_long.csv.gz#3"].rows["observations"] == int(stable.sum())
     shiller = _raw(shared_data, "indexes/sp500_shiller_monthly.csv")
     assert reports["indexes/sp500_shiller_monthly.csv"].rows["macro"] == int(
         shiller.drop(columns="date").notna().sum().sum()
@@ -150,13 +152,16 @@ def test_spot_values_against_raw_files(imported, shared_data: Path) -> None:
     for field in ("open", "high", "low", "close", "adj_close", "volume"):
         assert _value(store, "AMD", "yahoo_ohlcv", "2019-05-16", field) == row[field]
 
-    # CoinGecko's 2024-01-02 00:00 UTC snapshot is stored as the close of 2024-01-01
+    # ETH: CoinGecko's 2024-01-02 00:00 UTC snapshot is stored as the close of 2024-01-01;
+    # BTC's rows are already dated by their close and are stored as written.
     cg = _raw(shared_data, "crypto/coingecko_daily_long.csv.gz")
+    eth = cg[(cg["asset"] == "ETH") & (cg["date"] == "2024-01-02")].iloc[0]
+    assert _value(store, "ETH", "coingecko", "2024-01-01", "close") == eth["price_usd"]
+    assert _value(store, "ETH", "coingecko", "2024-01-01", "market_cap") == eth["market_cap_usd"]
     btc = cg[(cg["asset"] == "BTC") & (cg["date"] == "2024-01-02")].iloc[0]
-    assert _value(store, "BTC", "coingecko", "2024-01-01", "close") == btc["price_usd"]
-    assert _value(store, "BTC", "coingecko", "2024-01-01", "market_cap") == btc["market_cap_usd"]
+    assert _value(store, "BTC", "coingecko", "2024-01-02", "close") == btc["price_usd"]
     first = store.read_observations(["BTC"], sources=["coingecko"]).iloc[0]
-    assert first["date"] == pd.Timestamp("2011-07-16") and first["close"] == 14.07
+    assert first["date"] == pd.Timestamp("2011-07-17") and first["close"] == 14.07
     assert pd.isna(first["market_cap"]) and pd.isna(first["volume_usd"])  # 0.0 = unknown
 
     usdt = store.read_observations(["USDT"], sources=["coingecko"]).dropna(subset=["market_cap"])

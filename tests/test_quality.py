@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,8 @@ from rotation.quality import POLICY, CleaningPolicy, QualityReport, Thresholds, 
 from rotation.quality._report import FRAME_COLUMNS
 from rotation.store import Store
 from rotation.universe import Instrument, MacroSeries, Universe
+
+FIXTURES = Path(__file__).parent / "fixtures" / "quality"
 
 # ---------------------------------------------------------------------------- builders
 
@@ -636,8 +639,9 @@ def _cli() -> typer.Typer:
     return app
 
 
-def _invoke(*args: str):  # noqa: ANN202 - typer's Result
-    return CliRunner().invoke(_cli(), ["check", *args], env={"COLUMNS": "200"})
+def _invoke(*args: str, universe: bool = True):  # noqa: ANN202 - typer's Result
+    extra = ["--universe", str(FIXTURES / "universe.toml")] if universe else []
+    return CliRunner().invoke(_cli(), ["check", *args, *extra], env={"COLUMNS": "200"})
 
 
 @pytest.fixture
@@ -663,22 +667,26 @@ def test_cli_prints_worst_first_and_hides_clean_series(store_file) -> None:  # n
     assert _table_symbols(res.stdout) == {"STALEX"}
     assert "1 stale run(s), longest 10" in res.stdout
     assert "1 series without issues hidden" in res.stdout
+    assert "2 universe member(s) without data: DGS2, GHOSTX" in res.stdout
     res = _invoke("--store", str(store_file), "--all")
     assert res.exit_code == 0 and _table_symbols(res.stdout) == {"STALEX", "CLEANX"}
     res = _invoke("--store", str(store_file), "--symbol", "CLEANX")
     assert res.exit_code == 0 and "no issues in 1 series" in res.stdout
+    # the shipped default universe is used when none is given
+    res = _invoke("--store", str(store_file), universe=False)
+    assert res.exit_code == 0 and "STALEX" in _table_symbols(res.stdout)
 
 
 def test_cli_json(store_file) -> None:  # noqa: ANN001
     res = _invoke("--store", str(store_file), "--json")
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)
-    assert payload["summary"]["warn"] == 1 and payload["summary"]["ok"] == 1
-    assert [r["symbol"] for r in payload["series"]] == ["STALEX"]
+    assert (payload["summary"]["warn"], payload["summary"]["ok"], payload["summary"]["no_data"]) == (3, 1, 2)
+    assert [r["symbol"] for r in payload["series"]] == ["STALEX", "DGS2", "GHOSTX"]
     assert payload["details"][0]["check"] == "stale" and payload["details"][0]["value"] == 10
     assert "non_positive" in payload["policy"]
     payload = json.loads(_invoke("--store", str(store_file), "--json", "--all").stdout)
-    assert {r["symbol"] for r in payload["series"]} == {"STALEX", "CLEANX"}
+    assert {r["symbol"] for r in payload["series"]} == {"STALEX", "CLEANX", "GHOSTX", "DGS2"}
 
 
 def test_cli_empty_or_missing_store_exits_3(tmp_path) -> None:  # noqa: ANN001

@@ -26,6 +26,10 @@ __all__ = ["register"]
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
 
+def _text(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA else str(value)
+
+
 def _day(value: object) -> str:
     return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
 
@@ -84,11 +88,14 @@ def register(app: typer.Typer) -> None:
 
 def _print_tables(report: QualityReport, *, show_all: bool) -> None:
     frame = report.to_frame()
+    # universe members without data: one line, not one row each
+    no_data = frame[frame["rows"].fillna(0) == 0]
+    frame = frame[frame["rows"].fillna(0) > 0]
     shown = frame if show_all else frame[frame["status"] != "ok"]
     summary = report.summary()
     title = f"Data quality as of {_day(report.as_of)}"
     if shown.empty:
-        console.print(f"[green]{title}: no issues in {summary['series']} series[/]")
+        console.print(f"[green]{title}: no issues in {len(frame)} series with data[/]")
     else:
         table = Table(title=title, show_lines=False, expand=False)
         for col, kw in (
@@ -113,7 +120,7 @@ def _print_tables(report: QualityReport, *, show_all: bool) -> None:
                 f"[{_STYLE[r.status]}]{r.status}[/]",
                 r.symbol,
                 r.source or "-",
-                r.calendar if r.kind == "macro" else (r.asset_class or ""),
+                _text(r.calendar if r.kind == "macro" else r.asset_class),
                 _day(r.first),
                 _day(r.last),
                 "" if pd.isna(r.rows) else f"{int(r.rows):,}",
@@ -140,6 +147,9 @@ def _print_tables(report: QualityReport, *, show_all: bool) -> None:
                 _hint(r),
             )
         console.print(t)
+    if len(no_data):
+        names = ", ".join(no_data["symbol"].astype(str))
+        console.print(f"[yellow]{len(no_data)} universe member(s) without data:[/] {names}", soft_wrap=True)
     console.print(
         f"{summary['series']} series: [green]{summary['ok']} ok[/], [yellow]{summary['warn']} warn[/], "
         f"[red]{summary['fail']} fail[/]; {summary['source_pairs_flagged']} of {summary['source_pairs']} "

@@ -1175,11 +1175,14 @@ def _missing_rows(
 
 
 def _order(frame: pd.DataFrame) -> pd.DataFrame:
-    """Worst first: fail, warn, ok; then most issues; then symbol and source."""
+    """Worst first: fail, warn, ok; series with data before absent ones; most issues; symbol, source."""
     n_issues = frame["issues"].fillna("").map(lambda s: 0 if not s else s.count(";") + 1)
-    key = frame.assign(_r=frame["status"].map(status_rank), _n=n_issues)
-    key = key.sort_values(["_r", "_n", "symbol", "source"], ascending=[False, False, True, True], kind="stable")
-    return key.drop(columns=["_r", "_n"]).reset_index(drop=True)
+    has_data = pd.to_numeric(frame["rows"], errors="coerce").fillna(0) > 0
+    key = frame.assign(_r=frame["status"].map(status_rank), _d=has_data, _n=n_issues)
+    key = key.sort_values(
+        ["_r", "_d", "_n", "symbol", "source"], ascending=[False, False, False, True, True], kind="stable"
+    )
+    return key.drop(columns=["_r", "_d", "_n"]).reset_index(drop=True)
 
 
 def _parse_date(name: str, value: date | str | None) -> pd.Timestamp | None:

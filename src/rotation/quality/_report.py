@@ -119,7 +119,10 @@ class QualityReport:
         frame["notes"] = frame["notes"].fillna("").astype(str)
         rank = frame["status"].map(status_rank)
         n_issues = frame["issues"].map(lambda s: 0 if not s else s.count(";") + 1)
-        order = np.lexsort((frame["source"].to_numpy(dtype=str), frame["symbol"].to_numpy(dtype=str), -n_issues, -rank))
+        has_data = (frame["rows"].fillna(0) > 0).astype(int)  # absent series after present ones of a grade
+        order = np.lexsort(
+            (frame["source"].to_numpy(dtype=str), frame["symbol"].to_numpy(dtype=str), -n_issues, -has_data, -rank)
+        )
         return frame.iloc[order].reset_index(drop=True)
 
     def summary(self) -> dict[str, int]:

@@ -6,14 +6,17 @@ providers named in the universe.
 
 from rotation.store._duckdb import SCHEMA_VERSION, Store
 from rotation.store._fetch import FetchJob, FetchOutcome, FetchReport, fetch, plan_fetch, register_universe
+from rotation.store._import import ImportReport, import_file
 
 __all__ = [
     "SCHEMA_VERSION",
     "FetchJob",
     "FetchOutcome",
     "FetchReport",
+    "ImportReport",
     "Store",
     "fetch",
+    "import_file",
     "plan_fetch",
     "register_universe",
 ]
