@@ -795,3 +795,33 @@ def test_cli_errors_are_one_line_with_exit_code_2(
     assert needle in result.stderr
     assert len([ln for ln in result.stderr.splitlines() if ln.strip()]) == 1
     assert re.match(r"^error: ", result.stderr)
+
+
+def test_where_keeps_rows_of_one_origin_and_shifts_only_them(tmp_path, fixtures_dir) -> None:
+    from typer.testing import CliRunner
+
+    from rotation.cli import app
+    from rotation.errors import ParameterError
+    from rotation.sources.files import ImportSpec, read_table
+    from rotation.store import Store, import_file
+
+    path = fixtures_dir / "import" / "spliced_origins.csv"
+    a = read_table(path, ImportSpec(symbol_column="asset", where=("source", "^vendorA/"), date_shift_days=-1))
+    assert a.observations["date"].dt.strftime("%Y-%m-%d").tolist() == ["2023-12-31", "2024-01-01"]
+    assert any("not matching where" in w for w in a.warnings)
+    b = read_table(path, ImportSpec(symbol_column="asset", where=("source", "^(?!vendorA/)")))
+    assert b.observations["close"].tolist() == [2400.0, 2450.0]
+    with pytest.raises(ParameterError, match="invalid regular expression"):
+        ImportSpec(symbol_column="asset", where=("source", "("))
+    with pytest.raises(ImportFileError, match="'where' names a column"):
+        read_table(path, ImportSpec(symbol_column="asset", where=("vendor", "x")))
+    store_path = tmp_path / "s.duckdb"
+    res = CliRunner().invoke(app, ["import", str(path), "--symbol-col", "asset", "--where", "source=^vendorB/",
+                                   "--store", str(store_path)])
+    assert res.exit_code == 0, res.output
+    with Store(store_path, read_only=True) as s:
+        assert s.read_observations(["ETH"])["close"].tolist() == [2400.0, 2450.0]
+    res = CliRunner().invoke(app, ["import", str(path), "--symbol-col", "asset", "--where", "source",
+                                   "--store", str(store_path)])
+    assert res.exit_code == 2 and "--where: expected COLUMN=REGEX" in res.output
+    assert import_file  # re-exported from rotation.store

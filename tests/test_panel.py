@@ -539,7 +539,7 @@ def _assert_rows_unchanged(old: Panel, new: Panel, what: str) -> None:
         pd.testing.assert_frame_equal(before, after, check_freq=False, obj=f"{name} ({what})")
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=_store_rows(),
     frequency=st.sampled_from(["D", "W"]),

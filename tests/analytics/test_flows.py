@@ -333,3 +333,33 @@ def test_real_shares_and_rotation_index(real_panel, real_weekly_panel):
     vol = dollar_volume_share(real_panel.volume_usd, {"ai": ["NVDA", "AMD", "AVGO"], "crypto": ["BTC", "ETH"]})
     shares = vol.shares.dropna()
     assert_allclose(shares.sum(axis=1).to_numpy(), 1.0, rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    arrays(np.float64, (40, 3), elements=st.floats(1.0, 1e6, allow_nan=False)),
+    st.lists(st.tuples(st.integers(0, 39), st.integers(0, 2)), max_size=12),
+    st.integers(3, 39),
+)
+def test_other_trailing_measures_no_lookahead(values, holes, cut):
+    """Basket growth index, windowed dollar-volume shares, ETF flows and the cap split never revise the past."""
+    frame = pd.DataFrame(values, index=W[:40], columns=["a", "b", "c"])
+    for i, j in holes:
+        frame.iloc[i, j] = np.nan
+    part = frame.iloc[:cut]
+    baskets = {"ab": ["a", "b"], "c": ["c"]}
+    checks = [
+        (lambda f: basket_caps(f, baskets).growth_index),
+        (lambda f: basket_caps(f, baskets).caps),
+        (lambda f: etf_net_flows(f, f * 0 + 10.0, windows=4).rolling[4]),
+        (lambda f: etf_net_flows(f, f * 0 + 10.0, windows=4).cumulative),
+        (lambda f: cap_change_decomposition(f, f.iloc[:, ::-1].set_axis(f.columns, axis=1)).issuance),
+    ]
+    for fn in checks:
+        assert_allclose(fn(part).to_numpy(), fn(frame).iloc[:cut].to_numpy(), rtol=0, atol=0)
+    try:
+        dv_part = dollar_volume_share(part, baskets, window=3).shares
+    except DataError:
+        return  # no full window yet in the prefix
+    dv_full = dollar_volume_share(frame, baskets, window=3).shares
+    assert_allclose(dv_part.to_numpy(), dv_full.iloc[:cut].to_numpy(), rtol=0, atol=0)

@@ -298,6 +298,17 @@ def test_to_weekly_complete_weeks_only():
     assert w2.iloc[-1] == 100.0
 
 
+def test_weekly_input_detected_in_any_time_unit():
+    # pandas >= 2 indexes may be in us or s: weekly rows are used as given, not resampled
+    rng = np.random.default_rng(9)
+    px = weekly_frame({"A": 100 * np.exp(np.cumsum(rng.normal(0, 0.02, 60))), "BM": np.full(60, 100.0)})
+    for unit in ("ns", "us", "s"):
+        res = rrg(px.set_axis(px.index.as_unit(unit)), "BM")
+        assert res.frequency == "as given" and len(res.rs) == 60
+    daily = px.resample("D").ffill()
+    assert rrg(daily.set_axis(daily.index.as_unit("us")), "BM").frequency == "W"
+
+
 def test_tails_and_to_frame():
     rng = np.random.default_rng(2)
     lg = np.cumsum(rng.normal(0, 0.02, (60, 2)), axis=0)

@@ -72,6 +72,7 @@ pairs and rows (a loop over the ``2L + 1`` lags only).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,6 +191,30 @@ def _masked_block(
     return r, diag
 
 
+_BLAS_CONTROLLER: Any = None
+
+
+def _one_blas_thread() -> AbstractContextManager[Any]:
+    """Limit BLAS to one thread for the small GEMMs of the per-date loop.
+
+    Many small BLAS calls with a thread pool stall on a busy machine (a worker
+    descheduled while the others spin); the per-date work is memory bound, so
+    one thread is faster there (2.5x on the 2-core development machine under
+    load). Without :mod:`threadpoolctl` nothing is limited.
+    """
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - optional
+            _BLAS_CONTROLLER = False
+        else:
+            _BLAS_CONTROLLER = ThreadpoolController().select(user_api="blas")
+    if _BLAS_CONTROLLER is False:
+        return nullcontext()
+    return _BLAS_CONTROLLER.limit(limits=1)
+
+
 def _rolling_corr_core(x: np.ndarray, window: int, minp: int, wanted: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(t, corr_t)`` for the sorted row positions ``wanted`` (fresh (N, N) arrays)."""
     T, N = x.shape
@@ -200,82 +225,107 @@ def _rolling_corr_core(x: np.ndarray, window: int, minp: int, wanted: np.ndarray
     valid_all = np.isfinite(x)
     want = np.zeros(T, dtype=bool)
     want[wanted] = True
-    nan_row = np.full(N, np.nan)
     for b0 in range(0, T, _BLOCK):
         b1 = min(T, b0 + _BLOCK)
         if not want[b0:b1].any():
             continue  # each block re-anchors from its own window: skipping is exact
         last = int(np.flatnonzero(want[b0:b1])[-1]) + b0 + 1  # no work after the last wanted row
-        s0 = max(0, b0 - w + 1)
-        seg = x[s0:last]
+        with _one_blas_thread():
+            state = _Anchor(x, valid_all, b0, last, w)
+        for t in range(b0, last):
+            with _one_blas_thread():
+                if t > b0:
+                    state.step(t)
+                out = state.corr(t, minp) if want[t] else None
+            if out is not None:
+                yield t, out
+
+
+class _Anchor:
+    """Rolling state of one block: centred segment, co-moment matrix ``C`` and column sums ``s``."""
+
+    def __init__(self, x: np.ndarray, valid_all: np.ndarray, b0: int, last: int, w: int) -> None:
+        N = x.shape[1]
+        self.w, self.N = w, N
+        self.s0 = s0 = max(0, b0 - w + 1)
+        self.seg = seg = x[s0:last]
         mseg = valid_all[s0:last]
         L = last - s0
-        # centre: each column's mean over the anchor window (first valid value of the segment if none)
-        a_lo, a_hi = s0, b0 + 1
-        anchor_m = mseg[: a_hi - s0]
+        # centre: each column's mean over the anchor window (rows s0..b0); a column
+        # with no value there is centred on its first value in the segment (or 0)
+        anchor_m = mseg[: b0 + 1 - s0]
         cnt = anchor_m.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            centre = np.where(anchor_m, seg[: a_hi - s0], 0.0).sum(axis=0) / cnt
+            centre = np.where(anchor_m, seg[: b0 + 1 - s0], 0.0).sum(axis=0) / cnt
         none = cnt == 0
         if none.any():
-            anyv = mseg.any(axis=0)
-            first = mseg.argmax(axis=0)
-            centre[none] = np.where(anyv[none], seg[first[none], np.flatnonzero(none)], 0.0)
+            cols = np.flatnonzero(none)
+            anyv = mseg[:, cols].any(axis=0)
+            first = mseg[:, cols].argmax(axis=0)
+            centre[cols] = np.where(anyv, seg[first, cols], 0.0)
         z = seg - centre
-        z[~mseg] = 0.0
-        mf = mseg.astype(np.float64)
-        z2 = z * z
-        # per-row validity counts of each window (exact integers)
-        pc = np.zeros((L + 1, N), dtype=np.int64)
-        np.cumsum(mseg, axis=0, out=pc[1:])
-        # window max/min for the exact zero-variance test of fully valid columns
-        # anchor: exact co-moment of the window ending at b0
-        zw = np.ascontiguousarray(z[a_lo - s0 : a_hi - s0])
-        S = zw.T @ zw  # syrk: symmetric
-        s = zw.sum(axis=0)
-        C = np.asfortranarray(S - np.outer(s, s) / w)
-        U = np.empty((N, 4), order="F")
-        V = np.empty((4, N), order="F")
-        for t in range(b0, last):
-            k = t - s0  # row of t in the segment
-            if t > b0:
-                a = z[k]
-                b = z[k - w] if t - w >= s0 else np.zeros(N)
-                s_new = s + a - b
-                U[:, 0], U[:, 1], U[:, 2], U[:, 3] = a, b, s_new, s
-                V[0], V[1], V[2], V[3] = a, -b, -s_new / w, s / w
-                C = blas.dgemm(1.0, U, V, beta=1.0, c=C, overwrite_c=1)
-                s = s_new
-            if not want[t]:
-                continue
-            lo = max(0, k - w + 1)
-            count = pc[k + 1] - pc[lo]
-            full = count == w
-            diag = np.diag(C).copy()
-            zero = np.zeros(N, dtype=bool)
-            if full.any():
-                win = seg[lo : k + 1, full]
-                zero[full] = win.max(axis=0) == win.min(axis=0)
-            ok = full & ~zero & (diag > 0)
-            dvec = np.full(N, np.nan)
-            dvec[ok] = 1.0 / np.sqrt(diag[ok])
-            out = np.empty((N, N))
-            # C is symmetric up to rounding: read it as C-ordered (its transpose)
-            np.multiply(C.T, dvec[:, None], out=out)
-            out *= dvec[None, :]
-            np.clip(out, -1.0, 1.0, out=out)
-            out.flat[:: N + 1] = np.where(ok, 1.0, np.nan)
-            dirty = np.flatnonzero((count >= minp) & ~full)
-            if dirty.size:
-                rows, dd = _masked_block(z[lo : k + 1], mf[lo : k + 1], z2[lo : k + 1], dirty, minp)
-                out[dirty, :] = rows
-                out[:, dirty] = rows.T
-                out[dirty, dirty] = dd
-            starved = count < minp
-            if starved.any():
-                out[starved, :] = nan_row
-                out[:, starved] = np.nan
-            yield t, out
+        z[~mseg] = 0.0  # NaN as 0: cross sums then run over pairwise-complete rows only
+        self.z = z
+        self.z2 = z * z
+        self.mf = mseg.astype(np.float64)
+        self.pc = np.zeros((L + 1, N), dtype=np.int64)  # prefix counts of valid rows
+        np.cumsum(mseg, axis=0, out=self.pc[1:])
+        self.pq = np.zeros((L + 1, N))  # prefix sums of z^2 (scale for the zero-variance test)
+        np.cumsum(self.z2, axis=0, out=self.pq[1:])
+        zw = np.ascontiguousarray(z[: b0 + 1 - s0])
+        S = zw.T @ zw  # exact co-moment at the anchor (BLAS syrk, symmetric)
+        self.s = zw.sum(axis=0)
+        self.C = np.asfortranarray(S - np.outer(self.s, self.s) / w)
+        self.U = np.empty((N, 4), order="F")
+        self.V = np.empty((4, N), order="F")
+
+    def step(self, t: int) -> None:
+        """Move the window from ``t-1`` to ``t``: rank-4 in-place update of ``C``."""
+        k, w = t - self.s0, self.w
+        a = self.z[k]
+        b = self.z[k - w] if t - w >= 0 else np.zeros(self.N)
+        s, s_new = self.s, self.s + a - b
+        U, V = self.U, self.V
+        U[:, 0], U[:, 1], U[:, 2], U[:, 3] = a, b, s_new, s
+        V[0], V[1], V[2], V[3] = a, -b, -s_new / w, s / w
+        # C' = C + a a' - b b' - (s' s'^T - s s^T) / w
+        self.C = blas.dgemm(1.0, U, V, beta=1.0, c=self.C, overwrite_c=1)
+        self.s = s_new
+
+    def corr(self, t: int, minp: int) -> np.ndarray:
+        N, w = self.N, self.w
+        k = t - self.s0
+        lo = max(0, k - w + 1)
+        count = self.pc[k + 1] - self.pc[lo]
+        full = count == w
+        diag = np.diag(self.C).copy()
+        ok = full & (diag > 0)
+        # a fully valid column is constant iff its window max equals its min; only
+        # columns whose variance is tiny next to their sum of squares are checked
+        q = self.pq[k + 1] - self.pq[lo]
+        suspect = np.flatnonzero(ok & (diag <= 1e-8 * q))
+        if suspect.size:
+            win = self.seg[lo : k + 1, suspect]
+            ok[suspect[win.max(axis=0) == win.min(axis=0)]] = False
+        dvec = np.full(N, np.nan)
+        dvec[ok] = 1.0 / np.sqrt(diag[ok])
+        out = np.empty((N, N))
+        # C is symmetric up to rounding: read it C-ordered (as its transpose)
+        np.multiply(self.C.T, dvec[:, None], out=out)
+        out *= dvec[None, :]
+        np.clip(out, -1.0, 1.0, out=out)
+        out.flat[:: N + 1] = np.where(ok, 1.0, np.nan)
+        dirty = np.flatnonzero((count >= minp) & ~full)
+        if dirty.size:
+            rows, dd = _masked_block(self.z[lo : k + 1], self.mf[lo : k + 1], self.z2[lo : k + 1], dirty, minp)
+            out[dirty, :] = rows
+            out[:, dirty] = rows.T
+            out[dirty, dirty] = dd
+        starved = np.flatnonzero(count < minp)
+        if starved.size:
+            out[starved, :] = np.nan
+            out[:, starved] = np.nan
+        return out
 
 
 # --------------------------------------------------------------------------- public API
@@ -505,7 +555,9 @@ def lead_lag_corr(
 
     with ``R_k`` the rows where both ``x_t`` and ``y_{t-k}`` are valid and the
     means taken over ``R_k`` (what ``x.corr(y.shift(k))`` gives in pandas).
-    Two-pass (means first), so it is as accurate as pandas' own kernel.
+    Each series is first centred on its full-sample mean, then the per-lag sums
+    run over the pairwise-complete rows: as accurate as pandas' own kernel.
+    A pair whose values are constant over ``R_k`` gives NaN.
 
     Parameters
     ----------
@@ -548,26 +600,30 @@ def lead_lag_corr(
     corr = np.full((lags.size, P), np.nan)
     nobs = np.zeros((lags.size, P), dtype=np.int64)
     vx, vy = np.isfinite(xa), np.isfinite(ya)
+    # Centre each series on its own full-sample mean once: the per-lag sums are then
+    # of small numbers and cov = Sxy - Sx Sy / n loses no digits (corr is shift invariant).
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x0 = np.where(vx, xa - np.where(vx, xa, 0.0).sum(axis=0) / vx.sum(axis=0), 0.0)
+        y0 = np.where(vy, ya - np.where(vy, ya, 0.0).sum(axis=0) / vy.sum(axis=0), 0.0)
+    mx, my = vx.astype(np.float64), vy.astype(np.float64)
+    x2, y2 = x0 * x0, y0 * y0
     for li, k in enumerate(lags):
         # rows t with x_t and y_{t-k}: slice both to the overlapping range
-        if k >= 0:
-            xs, ys, mx, my = xa[k:], ya[: T - k], vx[k:], vy[: T - k]
-        else:
-            xs, ys, mx, my = xa[: T + k], ya[-k:], vx[: T + k], vy[-k:]
-        m = mx & my
-        n = m.sum(axis=0)
+        xs = slice(k, T) if k >= 0 else slice(0, T + k)
+        ys = slice(0, T - k) if k >= 0 else slice(-k, T)
+        n = np.einsum("tp,tp->p", mx[xs], my[ys])
+        sx = np.einsum("tp,tp->p", x0[xs], my[ys])
+        sy = np.einsum("tp,tp->p", mx[xs], y0[ys])
+        sxx = np.einsum("tp,tp->p", x2[xs], my[ys])
+        syy = np.einsum("tp,tp->p", mx[xs], y2[ys])
+        sxy = np.einsum("tp,tp->p", x0[xs], y0[ys])
         with np.errstate(invalid="ignore", divide="ignore"):
-            xm = np.where(m, xs, 0.0)
-            ym = np.where(m, ys, 0.0)
-            dx = np.where(m, xs - xm.sum(axis=0) / n, 0.0)
-            dy = np.where(m, ys - ym.sum(axis=0) / n, 0.0)
-            sxy = np.einsum("tp,tp->p", dx, dy)
-            sxx = np.einsum("tp,tp->p", dx, dx)
-            syy = np.einsum("tp,tp->p", dy, dy)
-            r = sxy / np.sqrt(sxx * syy)
-        r[(n < min_periods) | (sxx == 0) | (syy == 0)] = np.nan
+            vxx = sxx - sx * sx / n
+            vyy = syy - sy * sy / n
+            r = (sxy - sx * sy / n) / np.sqrt(vxx * vyy)
+        r[(n < min_periods) | (vxx <= _ZERO_VAR_REL * sxx) | (vyy <= _ZERO_VAR_REL * syy)] = np.nan
         corr[li] = np.clip(r, -1.0, 1.0)
-        nobs[li] = n
+        nobs[li] = np.rint(n).astype(np.int64)
     if isinstance(x, pd.DataFrame | pd.Series):
         xc = list(x.columns) if isinstance(x, pd.DataFrame) else [x.name if x.name is not None else "x"]
     else:

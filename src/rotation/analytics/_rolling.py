@@ -21,10 +21,10 @@ Algorithm
 Rows are processed in blocks of ``B`` rows (``B >= window``, chosen from the
 window and the number of columns only, never from the number of rows). For the
 block ``[b0, b1)`` the kernel takes the segment ``[b0 - window + 1, b1)``,
-subtracts a per-column *centre* ``c`` (the first valid value in the segment),
-and builds prefix sums of the count, ``x - c``, ``(x - c)^2`` (and the cross
-products for two-series kernels). A window sum is the difference of two prefix
-sums, and
+subtracts a per-column *centre* ``c`` (variance-type kernels only: the last
+valid value at or before ``b0``, else the first one after it) and builds
+prefix sums of the count, ``x - c``, ``(x - c)^2`` (and the cross products for
+two-series kernels). A window sum is the difference of two prefix sums, and
 
 .. math::
 
@@ -33,16 +33,22 @@ sums, and
     s^2 = \\mathrm{SS}/(n - \\mathrm{ddof}),
 
 with :math:`S_k = \\sum_{s \\in W_t} (x_s - c)^k`. Centring on a nearby value and
-restarting the prefix sums every block keep the cancellation error at
-``O(eps * L**2 / window)`` relative (``L`` = segment length) instead of
-``O(eps * T * (mean/std)**2)`` for raw cumulative sums, so results agree with
-pandas to ~1e-12 even for prices near 1e5 with tiny variance. The centre of a
-block depends only on rows at or before the rows it serves, and block
-boundaries do not depend on ``T``, so appending rows never changes an earlier
-result (bit for bit).
+restarting the prefix sums every block keep the cancellation error near
+``eps * L * mag / SS`` (``L`` = segment length, ``mag`` the prefix sum of
+squares) instead of ``eps * T * (mean/std)**2`` for raw cumulative sums.
+Windows where that bound could exceed ~1e-10 (``SS < 1e-5 * mag``: a level
+shift inside the block, a stale run, a constant window) are recomputed
+exactly with a corrected two-pass formula on the window itself, and a window
+whose valid values are all equal gets exactly 0. Results match a two-pass
+reference to ~1e-11 even for prices near 1e5 with 1e-2 noise, where pandas'
+own online algorithm is off by ~1e-9 (and by ~1e-7 after a level shift).
 
-Windows whose computed sum of squares is within the round-off bound of zero
-are re-checked exactly (rolling max == rolling min) and set to 0 when constant.
+Sums and means are accumulated without a centre (mean-zero data such as
+returns would only lose digits to ``n*c + S1``).
+
+The centre of a block depends only on rows at or before the rows it serves,
+and block boundaries do not depend on ``T``, so appending rows never changes
+an earlier result (bit for bit).
 
 Memory: one output array plus a few ``(L, N)`` work buffers reused across
 blocks; prefix sums for wide frames use an in-cache row loop because numpy's
@@ -114,7 +120,9 @@ def _to_float(values: Any, name: str) -> np.ndarray:
         raise ParameterError(name, f"must be numeric: {exc}") from None
 
 
-def _coerce(x: ArrayOrPandas, name: str = "x") -> tuple[Float64Array2D, Callable[[np.ndarray], Any]]:
+def _coerce(
+    x: ArrayOrPandas, name: str = "x"
+) -> tuple[Float64Array2D, Callable[[np.ndarray], Any]]:
     """``x`` as a (T, N) float64 array plus a function rebuilding the caller's type."""
     if isinstance(x, pd.DataFrame):
         arr = _to_float(x.to_numpy(dtype=np.float64, na_value=np.nan), name)
@@ -178,7 +186,9 @@ def _prefix(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return dst
 
 
-def _window_sum(p: np.ndarray, b0: int, b1: int, s0: int, window: int, out: np.ndarray) -> np.ndarray:
+def _window_sum(
+    p: np.ndarray, b0: int, b1: int, s0: int, window: int, out: np.ndarray
+) -> np.ndarray:
     """Window sums for rows ``b0 .. b1-1`` from the prefix ``p`` of the segment starting at ``s0``.
 
     Window ``t`` is ``p[t + 1 - s0] - p[max(t + 1 - window - s0, 0)]``; the
@@ -222,8 +232,13 @@ def _blocks(
     squares: bool,
     cross: bool,
     keep_rows: bool = False,
+    center: bool = True,
 ):
-    """Yield a :class:`_Block` per row block; arrays are overwritten by the next block."""
+    """Yield a :class:`_Block` per row block; arrays are overwritten by the next block.
+
+    ``center=False`` (sums and means) accumulates raw values: for mean-zero
+    data (returns) a centre would only add the cancellation of ``n*c + S1``.
+    """
     T, N = x.shape
     B = _block_rows(window, N)
     Lmax = min(T, B + window - 1)
@@ -268,7 +283,7 @@ def _blocks(
         has_head = head.any(axis=0)
         first = np.where(has_head, k - head.argmax(axis=0), valid.argmax(axis=0))
         anyv = has_head | valid[k:].any(axis=0)
-        cx = np.where(anyv, xs[first, cols], 0.0)
+        cx = np.where(anyv, xs[first, cols], 0.0) if center else np.zeros(N)
         dx = dxb[:L]
         np.subtract(xs, cx, out=dx)
         np.copyto(dx, 0.0, where=~valid)
@@ -448,7 +463,7 @@ def rolling_count(x: ArrayOrPandas, window: int) -> Any:
     window, _ = _validate_window(window, None)
     arr, wrap = _coerce(x)
     out = np.empty(arr.shape)
-    for blk in _blocks(arr, None, window, squares=False, cross=False):
+    for blk in _blocks(arr, None, window, squares=False, cross=False, center=False):
         out[blk.b0 : blk.b1] = blk.n
     return wrap(out)
 
@@ -473,10 +488,9 @@ def rolling_sum(x: ArrayOrPandas, window: int, min_periods: int | None = None) -
     window, minp = _validate_window(window, min_periods)
     arr, wrap = _coerce(x)
     out = np.empty(arr.shape)
-    for blk in _blocks(arr, None, window, squares=False, cross=False):
+    for blk in _blocks(arr, None, window, squares=False, cross=False, center=False):
         o = out[blk.b0 : blk.b1]
-        np.multiply(blk.n, blk.cx, out=o)
-        o += blk.sx
+        o[:] = blk.sx
         o[blk.n < minp] = np.nan
     return wrap(out)
 
@@ -491,17 +505,16 @@ def rolling_mean(x: ArrayOrPandas, window: int, min_periods: int | None = None) 
 
     Returns
     -------
-    Same type and shape as ``x``: :math:`\\bar x_t = c + S_1/n`; NaN where
+    Same type and shape as ``x``: :math:`\\bar x_t = \\frac1n \\sum_{W_t} x_s`; NaN where
     fewer than ``min_periods`` values are valid.
     """
     window, minp = _validate_window(window, min_periods)
     arr, wrap = _coerce(x)
     out = np.empty(arr.shape)
-    for blk in _blocks(arr, None, window, squares=False, cross=False):
+    for blk in _blocks(arr, None, window, squares=False, cross=False, center=False):
         o = out[blk.b0 : blk.b1]
         with np.errstate(divide="ignore", invalid="ignore"):
             np.divide(blk.sx, blk.n, out=o)
-        o += blk.cx
         o[blk.n < minp] = np.nan
     return wrap(out)
 
@@ -574,7 +587,8 @@ def rolling_zscore(
 
     .. math::
 
-        z_t = \\frac{x_t - \\bar x_{W_t}}{s_{W_t}}, \\qquad W_t = \\{t-\\text{window}+1, \\dots, t\\},
+        z_t = \\frac{x_t - \\bar x_{W_t}}{s_{W_t}},
+        \\qquad W_t = \\{t-\\text{window}+1, \\dots, t\\},
 
     i.e. ``(x - x.rolling(w).mean()) / x.rolling(w).std(ddof)`` in pandas, computed
     without the cancellation of the two separate passes.

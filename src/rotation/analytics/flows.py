@@ -39,6 +39,7 @@ __all__ = [
     "cap_change_decomposition",
     "dollar_volume_share",
     "etf_net_flows",
+    "infer_periods_per_year",
     "market_cap_share",
     "net_issuance",
     "rotation_index",

@@ -128,7 +128,8 @@ def _check_int(parameter: str, value: int | None, minimum: int) -> int | None:
 def _infer_frequency(index: pd.DatetimeIndex) -> str:
     if len(index) < 3:
         return "M"
-    median_days = float(np.median(np.diff(index.asi8)) / 86_400e9)
+    # via timedeltas: asi8 is in the index's own unit (ns, us, s...) under pandas >= 2
+    median_days = float(np.median((index[1:] - index[:-1]).total_seconds())) / 86_400.0
     if median_days <= 3:
         return "D"
     if median_days <= 10:
@@ -870,6 +871,7 @@ class RegimeReturns:
     hac_lags: pd.Series
 
     def to_frame(self) -> pd.DataFrame:
+        """The per-(series, regime) table (see ``table``)."""
         return self.table
 
 
@@ -880,7 +882,7 @@ def returns_by_regime(
     lag: int = 1,
     hac_lags: int | None = None,
     alpha: float = 0.05,
-    periods_per_year: float | None = None,
+    periods_per_year: float | pd.Series | None = None,
     min_obs: int = 5,
 ) -> RegimeReturns:
     """Mean return in each rate regime, with HAC t-stats and a test of equal means.
@@ -908,8 +910,10 @@ def returns_by_regime(
     hac_lags : int, optional
         Newey-West lags (default ``floor(4 (n/100)^(2/9))``).
     alpha : float
-    periods_per_year : float, optional
-        Annualisation of the mean (default inferred from the dates).
+    periods_per_year : float or Series, optional
+        Annualisation of the mean: a number, or a Series per return column
+        (e.g. ``panel.periods_per_year()``); default inferred from the dates
+        (365, 252, 52 or 12 rows a year).
     min_obs : int
         Regimes with fewer rows for a series are left out of its regression
         (reported with ``n`` and NaN statistics).
@@ -936,7 +940,17 @@ def returns_by_regime(
     categories = list(regime.cat.categories) if isinstance(regime.dtype, pd.CategoricalDtype) else sorted(
         map(str, regime.dropna().unique())
     )
-    ppy = infer_periods_per_year(y.index) if periods_per_year is None else float(periods_per_year)
+    if periods_per_year is None:
+        ppy = pd.Series(infer_periods_per_year(y.index), index=y.columns)
+    elif isinstance(periods_per_year, pd.Series):
+        missing = [c for c in y.columns if c not in periods_per_year.index]
+        if missing:
+            raise ParameterError("periods_per_year", f"no value for {', '.join(map(str, missing))}")
+        ppy = periods_per_year.reindex(y.columns).astype(float)
+    else:
+        ppy = pd.Series(float(periods_per_year), index=y.columns)
+    if not (np.isfinite(ppy) & (ppy > 0)).all():
+        raise ParameterError("periods_per_year", "must be positive")
     rows, diffs, wald, lags_used = [], [], {}, {}
     for col in y.columns:
         yv = y[col]
@@ -960,7 +974,7 @@ def returns_by_regime(
             rows.append({
                 "series": col, "regime": g, "n": int(D[:, i].sum()),
                 "mean": res["params"][i], "se": res["bse"][i], "t": res["tvalues"][i], "p": res["pvalues"][i],
-                "ci_low": res["ci"][i, 0], "ci_high": res["ci"][i, 1], "ann_mean": res["params"][i] * ppy,
+                "ci_low": res["ci"][i, 0], "ci_high": res["ci"][i, 1], "ann_mean": res["params"][i] * ppy[col],
             })
         r = res["result"]
         contrast = np.zeros(len(used))

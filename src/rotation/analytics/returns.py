@@ -230,9 +230,7 @@ def total_return(returns: ReturnFrame | pd.Series, *, log: bool = False) -> pd.S
     return float(out.iloc[0]) if was_series else out
 
 
-def deannualize_rate(
-    annual_rate: float | pd.Series | pd.DataFrame, periods_per_year: float
-) -> Any:
+def deannualize_rate(annual_rate: float | pd.Series | pd.DataFrame, periods_per_year: float) -> Any:
     """Per-period rate equivalent to an annual compounded rate.
 
     .. math:: r_{\\text{period}} = (1 + r_{\\text{annual}})^{1/P} - 1
@@ -254,7 +252,12 @@ def deannualize_rate(
 
 
 def _check_positive(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(value) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, Real)
+        or not np.isfinite(value)
+        or value <= 0
+    ):
         raise ParameterError(name, f"must be a positive number, got {value!r}")
     return float(value)
 
@@ -319,11 +322,18 @@ def periods_per_year(
     return classes.map(ASSET_CLASS_PERIODS).astype(np.float64).rename("periods_per_year")
 
 
+def _ns(index: pd.DatetimeIndex) -> np.ndarray:
+    """Nanoseconds since the epoch whatever the index's unit (pandas 3 defaults to us)."""
+    return np.asarray(
+        index.tz_localize(None) if index.tz is not None else index, dtype="datetime64[ns]"
+    ).view(np.int64)
+
+
 def _index_frequency(index: pd.Index) -> str:
     """'D', 'W', 'M', 'Q' or 'Y' from the median spacing of a DatetimeIndex ('D' otherwise)."""
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
         return "D"
-    days = float(np.median(np.diff(index.asi8)) / 86_400e9)
+    days = float(np.median(np.diff(_ns(index))) / 86_400e9)
     if days <= 4:
         return "D"
     if days <= 10:
@@ -368,7 +378,7 @@ def infer_periods_per_year(data: SeriesOrFrame | pd.DatetimeIndex) -> pd.Series 
             "cannot infer the number of periods per year without a DatetimeIndex; pass it",
         )
     valid = frame.notna().to_numpy()
-    ns = frame.index.asi8
+    ns = _ns(frame.index)
     n = valid.sum(axis=0)
     big = np.iinfo(np.int64).max
     first = np.where(valid, ns[:, None], big).min(axis=0)

@@ -31,8 +31,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rotation._typing import ReturnFrame, SeriesOrFrame
-from rotation.analytics._rolling import rolling_count, rolling_mean, rolling_std
+from rotation._typing import SeriesOrFrame
+from rotation.analytics._rolling import (
+    _validate_window,
+    rolling_count,
+    rolling_mean,
+    rolling_std,
+)
 from rotation.analytics.returns import _as_frame, _float_values, resolve_periods_per_year
 from rotation.errors import DataError, ParameterError
 
@@ -62,7 +67,11 @@ VarMethod = Literal["historical", "gaussian"]
 # ------------------------------------------------------------------ helpers
 def _prep(returns: SeriesOrFrame, min_periods: int = 1) -> tuple[pd.DataFrame, np.ndarray, bool]:
     """(frame, float values, was_series); checks min_periods and that some column is usable."""
-    if isinstance(min_periods, bool) or not isinstance(min_periods, int | np.integer) or min_periods < 1:
+    if (
+        isinstance(min_periods, bool)
+        or not isinstance(min_periods, int | np.integer)
+        or min_periods < 1
+    ):
         raise ParameterError("min_periods", f"must be a positive integer, got {min_periods!r}")
     frame, was_series = _as_frame(returns, "returns")
     values = _float_values(frame, "returns")
@@ -85,7 +94,9 @@ def _out(values: np.ndarray, frame: pd.DataFrame, was_series: bool, name: str) -
     return float(s.iloc[0]) if was_series else s
 
 
-def _ppy(frame: pd.DataFrame, periods_per_year: Any, asset_classes: Any, calendar: Any) -> np.ndarray:
+def _ppy(
+    frame: pd.DataFrame, periods_per_year: Any, asset_classes: Any, calendar: Any
+) -> np.ndarray:
     return resolve_periods_per_year(
         frame, periods_per_year=periods_per_year, asset_classes=asset_classes, calendar=calendar
     )
@@ -94,12 +105,18 @@ def _ppy(frame: pd.DataFrame, periods_per_year: Any, asset_classes: Any, calenda
 def _per_period(value: float | pd.Series, frame: pd.DataFrame, name: str) -> np.ndarray:
     """A per-period rate as a (T, 1) array on ``frame``'s dates (Series carried forward only)."""
     if isinstance(value, pd.Series):
-        if not isinstance(frame.index, pd.DatetimeIndex) or not isinstance(value.index, pd.DatetimeIndex):
+        if not isinstance(frame.index, pd.DatetimeIndex) or not isinstance(
+            value.index, pd.DatetimeIndex
+        ):
             aligned = value.reindex(frame.index)
         else:
             aligned = value.sort_index().reindex(frame.index, method="ffill")
         return aligned.to_numpy(dtype=np.float64, na_value=np.nan)[:, None]
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number) or not np.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.number)
+        or not np.isfinite(value)
+    ):
         raise ParameterError(name, f"must be a finite number or a Series, got {value!r}")
     return np.full((len(frame.index), 1), float(value))
 
@@ -283,7 +300,9 @@ def max_drawdown(returns: SeriesOrFrame, *, min_periods: int = 1) -> pd.Series |
     dd = _drawdown_values(values)
     n = (~np.isnan(values)).sum(axis=0)
     with np.errstate(invalid="ignore"):
-        mdd = np.where(n >= min_periods, np.nanmin(np.where(np.isnan(dd), np.inf, dd), axis=0), np.nan)
+        mdd = np.where(
+            n >= min_periods, np.nanmin(np.where(np.isnan(dd), np.inf, dd), axis=0), np.nan
+        )
     return _out(mdd, frame, was_series, "max_drawdown")
 
 
@@ -313,8 +332,6 @@ def rolling_max_drawdown(
     -------
     Same type and shape as ``returns``; NaN for short windows.
     """
-    from rotation.analytics._rolling import _validate_window
-
     window, minp = _validate_window(window, min_periods)
     frame, values, was_series = _prep(returns)
     _check_losses(values, frame)
@@ -848,12 +865,20 @@ def risk_table(
     """
     frame, values, _ = _prep(returns, min_periods)
     ppy = _ppy(frame, periods_per_year, asset_classes, calendar)
-    kw = {"periods_per_year": pd.Series(ppy, index=frame.columns), "min_periods": min_periods}
+    # an inferred factor is NaN for a column with < 2 observations: compute with a
+    # placeholder and blank the annualised measures of that column afterwards
+    unknown = np.isnan(ppy)
+    kw = {
+        "periods_per_year": pd.Series(np.where(unknown, 1.0, ppy), index=frame.columns),
+        "min_periods": min_periods,
+    }
     valid = ~np.isnan(values)
     n = valid.sum(axis=0)
     idx = frame.index
     first = pd.Series(idx[valid.argmax(axis=0)], index=frame.columns).where(n > 0)
-    last = pd.Series(idx[len(idx) - 1 - valid[::-1].argmax(axis=0)], index=frame.columns).where(n > 0)
+    last = pd.Series(idx[len(idx) - 1 - valid[::-1].argmax(axis=0)], index=frame.columns).where(
+        n > 0
+    )
     skew, kurt = _skew_kurt(values)
     short = n < min_periods
     tot = np.prod(np.where(valid, 1.0 + values, 1.0), axis=0) - 1.0
@@ -870,13 +895,16 @@ def risk_table(
             "sharpe": sharpe_ratio(frame, risk_free, **kw),
             "sortino": sortino_ratio(frame, required_return, **kw),
             "var": value_at_risk(frame, level, method=var_method, min_periods=min_periods),
-            "cvar": conditional_value_at_risk(frame, level, method=var_method, min_periods=min_periods),
+            "cvar": conditional_value_at_risk(
+                frame, level, method=var_method, min_periods=min_periods
+            ),
             "skew": np.where(short, np.nan, skew),
             "kurtosis": np.where(short, np.nan, kurt),
         },
         index=frame.columns,
     )
     table.index.name = "symbol"
+    table.loc[unknown, ["cagr", "volatility", "sharpe", "sortino"]] = np.nan
     return RiskTable(
         table=table,
         level=float(level),

@@ -62,12 +62,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from rotation._typing import PriceFrame, SeriesOrFrame
 from rotation.errors import DataError, ParameterError
+
+if TYPE_CHECKING:
+    from rotation.panel import Panel
 
 __all__ = [
     "QUADRANTS",
@@ -158,13 +162,14 @@ def to_weekly(data: SeriesOrFrame) -> SeriesOrFrame:
 def _is_finer_than_weekly(index: pd.DatetimeIndex) -> bool:
     if len(index) < 3:
         return False
-    median_days = float(np.median(np.diff(index.asi8)) / 86_400e9)
+    # via timedeltas: asi8 is in the index's own unit (ns, us, s...) under pandas >= 2
+    median_days = float(np.median((index[1:] - index[:-1]).total_seconds())) / 86_400.0
     return median_days < 5.0
 
 
 # ----------------------------------------------------------------------------- measures
 def relative_strength(
-    prices: SeriesOrFrame,
+    prices: PriceFrame | pd.Series,
     benchmark: pd.Series | str,
     *,
     base: float = 100.0,
@@ -496,7 +501,7 @@ class RRGResult:
 
 
 def rrg(
-    prices: SeriesOrFrame | object,
+    prices: PriceFrame | pd.Series | Panel,
     benchmark: pd.Series | str,
     *,
     ratio_window: int = 12,
@@ -582,7 +587,9 @@ def rrg(
     ratio = rs_ratio(rs, window=ratio_window, smooth=smooth, min_periods=min_periods)
     mom_mp = None if min_periods is None else min(min_periods, momentum_window)
     momentum = rs_momentum(ratio, window=momentum_window, roc_period=roc_period, min_periods=mom_mp)
-    need = smooth - 1 + ratio_window + roc_period + momentum_window - 1
+    mp1 = ratio_window if min_periods is None else min(min_periods, ratio_window)
+    mp2 = momentum_window if mom_mp is None else mom_mp
+    need = smooth - 1 + mp1 + roc_period + mp2 - 1
     most = int(rs.notna().sum().max()) if rs.shape[1] else 0
     if most < need:
         raise DataError(

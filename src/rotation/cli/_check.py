@@ -15,7 +15,15 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from rotation.cli._common import StoreOption, UniverseOption, console, guard, open_store, settings, universe_from
+from rotation.cli._common import (
+    StoreOption,
+    UniverseOption,
+    console,
+    guard,
+    open_store,
+    settings,
+    universe_from,
+)
 from rotation.errors import EmptyStoreError
 
 if TYPE_CHECKING:
@@ -27,7 +35,11 @@ _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
 
 def _text(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA else str(value)
+    return (
+        ""
+        if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA
+        else str(value)
+    )
 
 
 def _day(value: object) -> str:
@@ -56,21 +68,28 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Option("--symbol", "-s", help="Check only this symbol (repeatable)."),
         ] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON instead of tables.")] = False,
-        show_all: Annotated[bool, typer.Option("--all", help="Also list series without issues.")] = False,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print the full report as JSON instead of tables.")
+        ] = False,
+        show_all: Annotated[
+            bool, typer.Option("--all", help="Also list series without issues.")
+        ] = False,
         as_of: Annotated[
             str | None,
-            typer.Option("--as-of", help="Reference date for staleness (default: latest date in the store)."),
+            typer.Option(
+                "--as-of", help="Reference date for staleness (default: latest date in the store)."
+            ),
         ] = None,
     ) -> None:
-        """Check stored data: coverage, gaps, stale runs, bad prices, outliers, splits, source disagreements."""
+        """Check stored data: coverage, gaps, stale runs, bad prices, outliers, splits, sources."""
         from rotation.quality import check_store  # keep `rotation --help` fast
 
         with guard():
             path = Path(settings(store).store_path)
             if not path.exists():
                 raise EmptyStoreError(
-                    f"no store at {path}: bring data in with `rotation import FILE` or `rotation fetch`, "
+                    f"no store at {path}: bring data in with `rotation import FILE` or "
+                    "`rotation fetch`, "
                     "then run `rotation check` again"
                 )
             uni = universe_from(universe)
@@ -132,8 +151,21 @@ def _print_tables(report: QualityReport, *, show_all: bool) -> None:
     flagged = dis[dis["flagged"]] if len(dis) else dis
     if len(flagged):
         t = Table(title="Source pairs whose returns disagree")
-        for col in ("symbol", "a", "b", "common", "corr", "days >2%", "worst day", "level a/b", "hint"):
-            t.add_column(col, justify="right" if col in {"common", "corr", "days >2%", "level a/b"} else "left")
+        for col in (
+            "symbol",
+            "a",
+            "b",
+            "common",
+            "corr",
+            "days >2%",
+            "worst day",
+            "level a/b",
+            "hint",
+        ):
+            t.add_column(
+                col,
+                justify="right" if col in {"common", "corr", "days >2%", "level a/b"} else "left",
+            )
         for r in flagged.itertuples(index=False):
             t.add_row(
                 r.symbol,
@@ -149,10 +181,13 @@ def _print_tables(report: QualityReport, *, show_all: bool) -> None:
         console.print(t)
     if len(no_data):
         names = ", ".join(no_data["symbol"].astype(str))
-        console.print(f"[yellow]{len(no_data)} universe member(s) without data:[/] {names}", soft_wrap=True)
+        console.print(
+            f"[yellow]{len(no_data)} universe member(s) without data:[/] {names}", soft_wrap=True
+        )
     console.print(
-        f"{summary['series']} series: [green]{summary['ok']} ok[/], [yellow]{summary['warn']} warn[/], "
-        f"[red]{summary['fail']} fail[/]; {summary['source_pairs_flagged']} of {summary['source_pairs']} "
+        f"{summary['series']} series: [green]{summary['ok']} ok[/], "
+        f"[yellow]{summary['warn']} warn[/], [red]{summary['fail']} fail[/]; "
+        f"{summary['source_pairs_flagged']} of {summary['source_pairs']} "
         f"source pairs disagree; checked in {report.elapsed:.1f}s"
     )
     if not show_all and summary["ok"]:

@@ -65,6 +65,7 @@ def build_spec(
     source: str | None = None,
     asset_class: str | None = None,
     index_name: str | None = None,
+    where: str | None = None,
 ) -> ImportSpec:
     """Turn CLI option values into an :class:`ImportSpec` (raises ParameterError on bad values)."""
     columns: dict[str, str] = {}
@@ -108,7 +109,17 @@ def build_spec(
         source=source,
         asset_class=asset_class,
         index_name=index_name,
+        where=_where(where),
     )
+
+
+def _where(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    column, sep, pattern = text.partition("=")
+    if not sep or not column.strip() or not pattern:
+        raise ParameterError("--where", f"expected COLUMN=REGEX, got {text!r}")
+    return column.strip(), pattern
 
 
 def _summary(report: ImportReport) -> Table:
@@ -233,6 +244,13 @@ def register(app: typer.Typer) -> None:
                 "--index-name", help="Index of a membership / index_changes file, e.g. SP500."
             ),
         ] = None,
+        where: Annotated[
+            str | None,
+            typer.Option(
+                "--where",
+                help="COLUMN=REGEX: import only rows whose COLUMN matches (e.g. source=^vendorA/).",
+            ),
+        ] = None,
         store: StoreOption = None,
     ) -> None:
         """Import a CSV or Parquet file (long or wide) into the store, all or nothing."""
@@ -256,6 +274,7 @@ def register(app: typer.Typer) -> None:
                 source=source,
                 asset_class=asset_class,
                 index_name=index_name,
+                where=where,
             )
             with open_store(store) as db:
                 report = import_file(db, path, spec)

@@ -107,7 +107,8 @@ def basket_index(
     ----------
     prices : DataFrame (T, N)
         Member prices (adjusted closes for a total-return index), ascending
-        ``DatetimeIndex``. NaN = no price (not listed yet, gap, delisted).
+        ``DatetimeIndex``. NaN = no price (not listed yet, gap, delisted);
+        non-positive prices are treated as NaN.
     members : sequence of str, optional
         Columns to use (default: all columns). Members absent from ``prices``
         are reported in ``notes`` and ignored.
@@ -120,7 +121,8 @@ def basket_index(
     base : float
         Level on the start date.
     min_members : int
-        The index starts on the first date at least this many members are eligible.
+        The index starts on the first date at least this many members are
+        eligible; a reset with fewer eligible members keeps the drifted weights.
     name : str, optional
         Name given to the level and return Series.
 
@@ -155,6 +157,7 @@ def basket_index(
     if not cols:
         raise DataError(f"basket {name or ''} has no member with prices".replace("  ", " "))
     px = prices[cols].to_numpy(dtype="float64")
+    px = np.where(px > 0, px, np.nan)  # a non-positive price is no price (NaN compares False)
     if weighting == "cap":
         if caps is None:
             raise ParameterError("caps", "cap weighting needs market caps")

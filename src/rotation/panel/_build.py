@@ -16,7 +16,8 @@ Alignment policy (the default is ``calendar="sessions"``, ``crypto_close="prior"
   the UTC days Friday, Saturday and Sunday).
 * ``calendar="all_days"``: every calendar day; crypto as is (no shift), each
   exchange-traded series shows its latest session's value on weekends and
-  holidays (a hold, not a gap: not counted).
+  holidays (a hold, not a gap: not counted; ``max_gap`` counts sessions, and
+  off-calendar exchange-traded rows are dropped as on ``sessions``).
 * Weekly (``frequency="W"``): the last row of each W-FRI week (Saturday to
   Friday), labelled by its Friday; dollar volume is summed over the week.
   Only complete weeks are emitted at the end (the calendar says which rows a
@@ -279,6 +280,11 @@ def _as_date(name: str, value: DateLike | None) -> pd.Timestamp | None:
     return ts.normalize()
 
 
+def _note(quality: list[dict], symbol: str, action: str, count: int, detail: str) -> None:
+    """Record one data-quality action (a row of :attr:`Panel.quality`)."""
+    quality.append({"symbol": symbol, "action": action, "count": int(count), "detail": detail})
+
+
 def _as_list(name: str, value: Sequence[str] | str | None) -> list[str]:
     if value is None:
         return []
@@ -356,7 +362,8 @@ def _combine(
     for k in np.unique(codes.r[ok]):
         m = ok & (codes.r == k)
         layer = np.full(shape, np.nan)
-        layer[codes.d[m], codes.s[m]] = v[m]  # (symbol, source, date) is the store key: no collisions
+        # (symbol, source, date) is the store key: no two rows land on one cell.
+        layer[codes.d[m], codes.s[m]] = v[m]
         if combined is None:
             combined = layer
             continue
@@ -370,20 +377,16 @@ def _combine(
             ratio = pd.DataFrame(ratio).ffill().bfill().to_numpy()
             fill = layer * np.where(np.isnan(ratio), 1.0, ratio)
             for j in np.flatnonzero(~both.any(axis=0) & need.any(axis=0)):
-                quality.append({"symbol": symbols[j], "action": f"spliced_unscaled_{value}",
-                                "count": int(need[:, j].sum()),
-                                "detail": f"the rank-{k} source has no date in common with the better one: "
-                                          "its values were used unscaled"})
+                _note(quality, symbols[j], f"spliced_unscaled_{value}", need[:, j].sum(),
+                      f"the rank-{k} source has no date in common with the better one: used unscaled")
         else:
             fill = layer
         combined = np.where(need, fill, combined)
+        how = ", scaled by the ratio on the nearest common date" if scale else ""
         for j in np.flatnonzero(need.any(axis=0)):
             n = int(need[:, j].sum())
-            quality.append(
-                {"symbol": symbols[j], "action": f"spliced_{value}", "count": n,
-                 "detail": f"{n} dates of {value} filled from a lower-ranked source (rank {k})"
-                           + (", scaled by the ratio on the nearest common date" if scale else "")}
-            )
+            _note(quality, symbols[j], f"spliced_{value}", n,
+                  f"{n} dates of {value} from a lower-ranked source (rank {k}){how}")
     if combined is None:
         return pd.DataFrame(columns=symbols, index=pd.DatetimeIndex([], name="date"), dtype="float64")
     has = ~np.isnan(combined).all(axis=1)
@@ -421,7 +424,7 @@ def _align_daily(
         if daily_cols:
             at = [where[c] for c in daily_cols]
             crypto = wide[daily_cols].reindex(days)
-            if shift_crypto:  # the close of UTC day D is known at 00:00 UTC of D+1 (days is contiguous)
+            if shift_crypto:  # the close of UTC day D is known at 00:00 UTC of D+1 (`days` is contiguous)
                 crypto = crypto.shift(1)
             if how == "sum":
                 # Each UTC day goes to the first row on or after it; `rows` starts at the first
@@ -488,7 +491,8 @@ def _carry_caps(
     c, p = caps.to_numpy(dtype="float64"), px.to_numpy(dtype="float64")
     observed = ~np.isnan(c)
     with np.errstate(invalid="ignore", divide="ignore"):
-        units = np.where(observed & ~np.isnan(p), c / p, np.nan)  # shares or coins implied at each anchor
+        # shares or coins implied at each anchor (a date with both a cap and a price)
+        units = np.where(observed & ~np.isnan(p), c / p, np.nan)
     frame = pd.DataFrame(units)
     out = np.where(observed, c, frame.ffill().to_numpy() * p)
     carried = ~np.isnan(out) & ~observed
@@ -610,8 +614,10 @@ def build_panel(
     long = store.read_observations(wanted, end=end_ts, fields=_FIELDS)
     if long.empty:
         if end_ts is not None and not store.read_observations(wanted, fields=("close",)).empty:
-            raise DataError(f"nothing stored on or before end {end_ts.date()} for {', '.join(wanted[:10])}")
-        raise EmptyStoreError(EMPTY_STORE_HELP.format(path=store.path, what="observations for these instruments"))
+            names = ", ".join(wanted[:10]) + (" ..." if len(wanted) > 10 else "")
+            raise DataError(f"nothing stored on or before end {end_ts.date()} for {names}")
+        what = "observations for these instruments"
+        raise EmptyStoreError(EMPTY_STORE_HELP.format(path=store.path, what=what))
     stored = set(long["symbol"].unique())
     present = [s for s in wanted if s in stored]
     absent = [s for s in wanted if s not in stored]
@@ -621,26 +627,24 @@ def build_panel(
     session_cols = [s for s in present if s not in daily_cols]
 
     quality: list[dict] = []
-    if explicit and absent:
-        quality += [{"symbol": s, "action": "no_data", "count": 0, "detail": "nothing stored"} for s in absent]
+    for sym in absent if explicit else []:
+        _note(quality, sym, "no_data", 0, "nothing stored")
 
-    # Non-positive prices: drop the field (an adj_close <= 0 must not fall back to an unadjusted close).
+    # Non-positive prices: drop the field (a bad adj_close must not fall back to the unadjusted close).
     bad_adj = long["adj_close"] <= 0
     bad_close = long["close"] <= 0
-    bad = bad_adj | bad_close
-    if bad.any():
-        for sym, n in long.loc[bad, "symbol"].value_counts().items():
-            quality.append({"symbol": sym, "action": "dropped_nonpositive", "count": int(n),
-                            "detail": f"{int(n)} rows with a close or adjusted close <= 0: those prices dropped"})
+    for sym, n in long.loc[bad_adj | bad_close, "symbol"].value_counts().items():
+        _note(quality, sym, "dropped_nonpositive", n, f"{n} rows with a close or adjusted close <= 0: dropped")
     price = long["adj_close"].where(long["adj_close"].notna(), long["close"]).where(~bad_adj)
-    close = long["close"].where(~bad_close)
-    long = long.assign(price=price.where(price > 0), close=close)
-    long["dollar_volume"] = long["volume_usd"].fillna(long["volume"] * long["close"].fillna(long["price"]))
+    long = long.assign(price=price.where(price > 0), close=long["close"].where(~bad_close))
+    traded = long["volume"] * long["close"].fillna(long["price"])
+    long["dollar_volume"] = long["volume_usd"].fillna(traded)
 
     rank = _source_rank(long, universe)
     primary = long[["symbol", "source"]].drop_duplicates()
     primary = primary.assign(rank=rank.reindex(pd.MultiIndex.from_frame(primary)).to_numpy())
-    sources = primary.sort_values("rank").groupby("symbol")["source"].first().reindex(present).rename("source")
+    sources = primary.sort_values("rank").groupby("symbol")["source"].first()
+    sources = sources.reindex(present).rename("source")
 
     codes = _codes(long, rank, present)
     wide = {
@@ -652,13 +656,14 @@ def build_panel(
     }
     off = _off_calendar(wide["prices"], session_cols)
     for sym, n in off[off > 0].items():
-        quality.append({"symbol": sym, "action": "dropped_off_calendar", "count": int(n),
-                        "detail": f"{int(n)} prices dated on a day that is not an NYSE session: not used"})
+        _note(quality, sym, "dropped_off_calendar", n, f"{n} prices dated on a day that is not a session")
 
     data_first = min(f.index.min() for f in wide.values() if not f.empty)
     data_last = max(f.index.max() for f in wide.values() if not f.empty)
     row_start = start_ts if start_ts is not None else data_first
     row_end = end_ts if end_ts is not None else data_last
+    if row_start > row_end:
+        raise DataError(f"start {row_start.date()} is after the last stored date {row_end.date()}")
     # Align on every row from the first data date so that a window is a slice of the full panel.
     full = calendar_index(calendar, min(row_start, data_first), max(row_end, data_first))
     full = full[full <= row_end]
@@ -678,22 +683,20 @@ def build_panel(
     assert filled_prices is not None
     n_filled = filled_prices[keep_rows].sum()
     for sym, n in n_filled[n_filled > 0].items():
-        quality.append({"symbol": sym, "action": "filled_prices", "count": int(n),
-                        "detail": f"{int(n)} missing rows filled with the last known price (max_gap={max_gap})"})
+        _note(quality, sym, "filled_prices", n, f"{n} missing rows hold the last known price (max_gap={max_gap})")
 
     if cap_method != "observed":
-        caps, carried, back = _carry_caps(aligned["market_caps"], aligned["prices"], cap_method == "backcast")
+        backcast = cap_method == "backcast"
+        caps, carried, back = _carry_caps(aligned["market_caps"], aligned["prices"], backcast)
         aligned["market_caps"] = caps
-        for sym, k in carried[keep_rows].sum().items():
-            if k:
-                quality.append({"symbol": sym, "action": "cap_carried", "count": int(k),
-                                "detail": f"{int(k)} caps extended from the last observed one at constant "
-                                          "supply/shares"})
-        for sym, k in back[keep_rows].sum().items():
-            if k:
-                quality.append({"symbol": sym, "action": "cap_backcast", "count": int(k),
-                                "detail": f"{int(k)} caps back-cast from a later observation at constant shares "
-                                          "(approximation: ignores buybacks and issuance; uses later data)"})
+        for sym, n in carried[keep_rows].sum().items():
+            if n:
+                _note(quality, sym, "cap_carried", n, f"{n} caps extended from an observed one at constant units")
+        for sym, n in back[keep_rows].sum().items():
+            if n:
+                _note(quality, sym, "cap_backcast", n,
+                      f"{n} caps back-cast from a later observation at constant units "
+                      "(approximation: ignores buybacks and issuance; uses later data)")
 
     if frequency == "W":
         complete_until = _last_complete_week(calendar, row_end)
@@ -741,9 +744,15 @@ def macro_panel(
     frequency: D 1, W 7, M 35, Q 90 days) and is carried forward until the next
     release, but never longer than a staleness limit (D 7, W 14, M 62, Q 190
     days after it became usable) so that a discontinued series turns NaN
-    instead of going flat. The frequency of a series outside the universe is
-    inferred from its first 20 intervals (so appending data never changes it
-    once a series has 21 observations).
+    instead of going flat.
+
+    The frequency of a series outside the universe is the one recorded in the
+    store's instrument metadata, else inferred from the median of its first
+    20 intervals (monthly with fewer than 3 observations). An inferred
+    frequency, hence the lag, is fixed once the series has 21 observations;
+    before that, appending observations can change it (the one exception to
+    "later data never changes earlier rows": declare such a series in the
+    universe to avoid it).
 
     Parameters
     ----------
@@ -778,13 +787,24 @@ def macro_panel(
     rank = _source_rank(long, universe_macro_as_instruments(universe))
     present = [s for s in wanted if s in set(long["symbol"])]
     wide = _combine(long, "value", rank, present, False, [])
+    declared: dict[str, str] = {}
+    if any(s not in universe.macro for s in present):
+        meta = store.instruments()
+        declared = {
+            str(sym): str(freq)
+            for sym, freq in zip(meta["symbol"], meta["frequency"], strict=True)
+            if isinstance(freq, str) and freq in _FREQ_STALE_DAYS
+        }
     columns = {}
     for sym in present:
         series = wide[sym].dropna()
         if series.empty:
             continue
         spec = universe.macro.get(sym)
-        freq = spec.frequency if spec else _infer_frequency(pd.DatetimeIndex(series.index))
+        if spec is not None:
+            freq = spec.frequency
+        else:
+            freq = declared.get(sym) or _infer_frequency(pd.DatetimeIndex(series.index))
         lag = spec.release_lag_days if spec else _FREQ_DEFAULT_LAG[freq]
         series.index = series.index + pd.Timedelta(days=lag)
         if scaled and spec is not None:

@@ -40,7 +40,7 @@ import pandas as pd
 from rotation.errors import EmptyStoreError, ParameterError
 from rotation.quality._policy import POLICY
 from rotation.quality._report import QualityReport, status_rank
-from rotation.universe import Universe
+from rotation.universe import ASSET_CLASSES, Universe
 
 __all__ = ["DEFAULT_THRESHOLDS", "Thresholds", "check_store"]
 
@@ -124,17 +124,27 @@ class Thresholds:
         positive_ints = ("stale_run", "min_returns", "min_overlap")
         for name in positive_ints:
             if int(getattr(self, name)) < 2:
-                raise ParameterError(f"thresholds.{name}", f"must be an integer >= 2, got {getattr(self, name)!r}")
+                raise ParameterError(
+                    f"thresholds.{name}", f"must be an integer >= 2, got {getattr(self, name)!r}"
+                )
         for name in ("max_gap", "behind_days"):
             if int(getattr(self, name)) < 0:
-                raise ParameterError(f"thresholds.{name}", f"must be >= 0, got {getattr(self, name)!r}")
+                raise ParameterError(
+                    f"thresholds.{name}", f"must be >= 0, got {getattr(self, name)!r}"
+                )
         for name in ("outlier_z", "spike_z", "disagreement_return", "ohlc_tolerance"):
             if not float(getattr(self, name)) > 0:
-                raise ParameterError(f"thresholds.{name}", f"must be > 0, got {getattr(self, name)!r}")
+                raise ParameterError(
+                    f"thresholds.{name}", f"must be > 0, got {getattr(self, name)!r}"
+                )
         if not 0 < self.split_tolerance < 0.2:
-            raise ParameterError("thresholds.split_tolerance", f"must be in (0, 0.2), got {self.split_tolerance!r}")
+            raise ParameterError(
+                "thresholds.split_tolerance", f"must be in (0, 0.2), got {self.split_tolerance!r}"
+            )
         if not self.split_ratios or any(float(r) <= 1.2 for r in self.split_ratios):
-            raise ParameterError("thresholds.split_ratios", f"need ratios > 1.2, got {self.split_ratios!r}")
+            raise ParameterError(
+                "thresholds.split_ratios", f"need ratios > 1.2, got {self.split_ratios!r}"
+            )
         for name in (
             "disagreement_share",
             "min_correlation",
@@ -143,7 +153,9 @@ class Thresholds:
             "macro_warn_coverage",
         ):
             if not 0 <= float(getattr(self, name)) <= 1:
-                raise ParameterError(f"thresholds.{name}", f"must be in [0, 1], got {getattr(self, name)!r}")
+                raise ParameterError(
+                    f"thresholds.{name}", f"must be in [0, 1], got {getattr(self, name)!r}"
+                )
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -172,7 +184,9 @@ def _prev(values: np.ndarray, first: np.ndarray) -> np.ndarray:
     return out
 
 
-def step_ratio(adj: np.ndarray, adj_prev: np.ndarray, close: np.ndarray, close_prev: np.ndarray) -> np.ndarray:
+def step_ratio(
+    adj: np.ndarray, adj_prev: np.ndarray, close: np.ndarray, close_prev: np.ndarray
+) -> np.ndarray:
     """Gross return of one step: adj_close ratio if both present, else close ratio, else NaN."""
     with np.errstate(divide="ignore", invalid="ignore"):
         adj_ok = ~np.isnan(adj) & ~np.isnan(adj_prev)
@@ -192,17 +206,19 @@ def _from_days(values: np.ndarray) -> np.ndarray:
     return (np.asarray(values, dtype=np.int64) * _DAY_NS).astype("datetime64[ns]")
 
 
-def _asset_classes(store: Any, universe: Universe | None, symbols: Sequence[str]) -> dict[str, str]:
-    """Asset class per symbol: universe, else the store's instrument table, else equity."""
-    out = {s: "equity" for s in symbols}
-    try:
-        inst = store.instruments()
-    except Exception:  # noqa: BLE001 - metadata is optional; fall back to equity
-        inst = pd.DataFrame(columns=["symbol", "asset_class"])
-    if len(inst):
-        known = inst.dropna(subset=["asset_class"])
+def _asset_classes(
+    meta: pd.DataFrame, universe: Universe | None, symbols: Sequence[str]
+) -> dict[str, str]:
+    """Asset class per symbol: universe, else the store's instrument table, else equity.
+
+    A class the store holds but rotation does not know is ignored (equity), so
+    an odd label never silently moves a series onto the every-day calendar.
+    """
+    out = dict.fromkeys(symbols, "equity")
+    if len(meta) and "asset_class" in meta:
+        known = meta[meta["asset_class"].isin(ASSET_CLASSES)]
         for sym, cls in zip(known["symbol"], known["asset_class"], strict=True):
-            if sym in out and cls:
+            if sym in out:
                 out[sym] = str(cls)
     if universe is not None:
         for sym in symbols:
@@ -225,11 +241,22 @@ def _details_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
     out["end_date"] = pd.to_datetime(out["end_date"]).astype("datetime64[ns]")
     out["value"] = out["value"].astype("float64")
     order = {
-        "non_positive": 0, "split": 1, "spike": 2, "disagreement": 3, "ohlc": 4, "gap": 5, "off_calendar": 6,
-        "stale": 7, "outlier": 8,
+        "non_positive": 0,
+        "split": 1,
+        "spike": 2,
+        "disagreement": 3,
+        "ohlc": 4,
+        "gap": 5,
+        "off_calendar": 6,
+        "stale": 7,
+        "outlier": 8,
     }
     out["_o"] = out["check"].map(order).fillna(9)
-    return out.sort_values(["symbol", "source", "_o", "date"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    return (
+        out.sort_values(["symbol", "source", "_o", "date"], kind="stable")
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
 
 
 # ---------------------------------------------------------------------------- observations
@@ -239,8 +266,10 @@ def _check_observations(
     th: Thresholds,
     as_of: pd.Timestamp,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Per-(symbol, source) numbers, the details frame and the price rows used for source comparison."""
-    from rotation.panel._calendar import sessions  # lazy: the panel imports POLICY from this package
+    """Per-(symbol, source) numbers, the details frame, and the price rows for source comparison."""
+    from rotation.panel._calendar import (
+        sessions,
+    )  # lazy: the panel imports POLICY from this package
 
     # integer codes: comparing 1.4M strings row by row is the slowest thing we could do
     sym_codes, sym_uniques = pd.factorize(obs["symbol"], sort=False)
@@ -268,7 +297,8 @@ def _check_observations(
     if nonpos.any():
         idx = np.flatnonzero(nonpos)
         named = [
-            ", ".join(f"{f}={price[f][i]:g}" for f in PRICE_FIELDS if nonpos_by_field[f][i]) for i in idx
+            ", ".join(f"{f}={price[f][i]:g}" for f in PRICE_FIELDS if nonpos_by_field[f][i])
+            for i in idx
         ]
         details.append(
             pd.DataFrame(
@@ -297,7 +327,11 @@ def _check_observations(
     g_ohlc = np.bincount(gid_all[ohlc_bad], minlength=n_groups)
     if ohlc_bad.any():
         idx = np.flatnonzero(ohlc_bad)
-        what = np.where(hl_bad[idx], "high<low", np.where(c_bad[idx], "close outside [low, high]", "open outside [low, high]"))
+        what = np.where(
+            hl_bad[idx],
+            "high<low",
+            np.where(c_bad[idx], "close outside [low, high]", "open outside [low, high]"),
+        )
         details.append(
             pd.DataFrame(
                 {
@@ -308,7 +342,8 @@ def _check_observations(
                     "end_date": pd.NaT,
                     "value": c[idx],
                     "detail": [
-                        f"{w}: o={o[i]:g} h={h[i]:g} l={lo[i]:g} c={c[i]:g}" for w, i in zip(what, idx, strict=True)
+                        f"{w}: o={o[i]:g} h={h[i]:g} l={lo[i]:g} c={c[i]:g}"
+                        for w, i in zip(what, idx, strict=True)
                     ],
                 }
             )
@@ -358,7 +393,9 @@ def _check_observations(
                     "date": d[idx],
                     "end_date": pd.NaT,
                     "value": np.nan,
-                    "detail": [f"{pd.Timestamp(x).day_name()} is not an NYSE session" for x in d[idx]],
+                    "detail": [
+                        f"{pd.Timestamp(x).day_name()} is not an NYSE session" for x in d[idx]
+                    ],
                 }
             )
         )
@@ -399,12 +436,16 @@ def _check_observations(
         end_pos = pc[gap_rows] - 1
         gap_start = np.where(
             sess_row,
-            cal_v[np.clip(start_pos, 0, max(len(cal_v) - 1, 0))] if len(cal_v) else np.datetime64("NaT"),
+            cal_v[np.clip(start_pos, 0, max(len(cal_v) - 1, 0))]
+            if len(cal_v)
+            else np.datetime64("NaT"),
             _from_days(start_pos),
         )
         gap_end = np.where(
             sess_row,
-            cal_v[np.clip(end_pos, 0, max(len(cal_v) - 1, 0))] if len(cal_v) else np.datetime64("NaT"),
+            cal_v[np.clip(end_pos, 0, max(len(cal_v) - 1, 0))]
+            if len(cal_v)
+            else np.datetime64("NaT"),
             _from_days(end_pos),
         )
         gaps = pd.DataFrame(
@@ -427,7 +468,9 @@ def _check_observations(
             for n_, u, p, q in zip(gr_len, unit, gaps["prev"], gaps["next"], strict=True)
         ]
         details.append(gaps)
-        top = gaps.sort_values(["g", "len", "date"], ascending=[True, False, True]).drop_duplicates("g")
+        top = gaps.sort_values(["g", "len", "date"], ascending=[True, False, True]).drop_duplicates(
+            "g"
+        )
         g_longest[top["g"].to_numpy()] = top["len"].to_numpy()
         g_gap_start[top["g"].to_numpy()] = top["date"].to_numpy()
         g_gap_end[top["g"].to_numpy()] = top["end_date"].to_numpy()
@@ -453,7 +496,9 @@ def _check_observations(
     dev = np.abs(logr - med)
     dev_s = pd.Series(dev).groupby(pg)
     mad = dev_s.transform("median").to_numpy() * 1.4826
-    meanad = dev_s.transform("mean").to_numpy() * 1.2533  # fallback when over half the returns are equal
+    meanad = (
+        dev_s.transform("mean").to_numpy() * 1.2533
+    )  # fallback when over half the returns are equal
     count = grp.transform("count").to_numpy()
     scale = np.where(mad > 0, mad, meanad)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -475,7 +520,9 @@ def _check_observations(
                     "end_date": pd.NaT,
                     "value": ratio[idx] - 1.0,
                     "detail": [
-                        f"return {ratio[i] - 1:+.1%} since {_fmt_day(date_prev[i])} (robust z {z[i]:+.1f})" for i in idx
+                        f"return {ratio[i] - 1:+.1%} since {_fmt_day(date_prev[i])} "
+                        f"(robust z {z[i]:+.1f})"
+                        for i in idx
                     ],
                 }
             )
@@ -509,7 +556,8 @@ def _check_observations(
                     "end_date": pdates[idx + 1],
                     "value": ratio[idx] - 1.0,
                     "detail": [
-                        f"{ratio[i] - 1:+.1%} on {_fmt_day(pdates[i])} undone by {ratio[i + 1] - 1:+.1%} on "
+                        f"{ratio[i] - 1:+.1%} on {_fmt_day(pdates[i])} undone by "
+                        f"{ratio[i + 1] - 1:+.1%} on "
                         f"{_fmt_day(pdates[i + 1])}: a bad print?"
                         for i in idx
                     ],
@@ -522,8 +570,12 @@ def _check_observations(
         close_ratio = close / close_prev
         adj_ratio = adj / adj_prev
     factor = np.where(np.isnan(adj_ratio), close_ratio, close_ratio / adj_ratio)
-    cand = np.flatnonzero(~np.isnan(factor) & (np.abs(np.log(np.where(factor > 0, factor, 1.0))) > np.log(1.5)))
-    ks = np.array(sorted({float(k) for k in th.split_ratios} | {1.0 / float(k) for k in th.split_ratios}))
+    cand = np.flatnonzero(
+        ~np.isnan(factor) & (np.abs(np.log(np.where(factor > 0, factor, 1.0))) > np.log(1.5))
+    )
+    ks = np.array(
+        sorted({float(k) for k in th.split_ratios} | {1.0 / float(k) for k in th.split_ratios})
+    )
     split_idx: list[int] = []
     split_k: list[float] = []
     if len(cand):
@@ -532,13 +584,21 @@ def _check_observations(
         ok = rel[np.arange(len(cand)), best] <= th.split_tolerance
         split_idx = cand[ok].tolist()
         split_k = ks[best[ok]].tolist()
-    g_split = np.bincount(pg[split_idx], minlength=n_groups) if split_idx else np.zeros(n_groups, dtype=np.int64)
+    g_split = (
+        np.bincount(pg[split_idx], minlength=n_groups)
+        if split_idx
+        else np.zeros(n_groups, dtype=np.int64)
+    )
     if split_idx:
         idx = np.asarray(split_idx)
         k = np.asarray(split_k)
         # a price ratio k is a split of 1/k new shares per old share (10:1 split -> price x 0.1)
         labels = [_split_label(1.0 / kk) for kk in k]
-        basis = np.where(np.isnan(adj_ratio[idx]), "no adj_close", "adj_close moved " + pd.Series(adj_ratio[idx] - 1).map("{:+.1%}".format).to_numpy())
+        basis = np.where(
+            np.isnan(adj_ratio[idx]),
+            "no adj_close",
+            "adj_close moved " + pd.Series(adj_ratio[idx] - 1).map("{:+.1%}".format).to_numpy(),
+        )
         details.append(
             pd.DataFrame(
                 {
@@ -549,7 +609,8 @@ def _check_observations(
                     "end_date": pd.NaT,
                     "value": close_ratio[idx],
                     "detail": [
-                        f"close x{close_ratio[i]:.4g} since {_fmt_day(date_prev[i])} ~ {lab} split ({b})"
+                        f"close x{close_ratio[i]:.4g} since {_fmt_day(date_prev[i])} "
+                        f"~ {lab} split ({b})"
                         for i, lab, b in zip(idx, labels, basis, strict=True)
                     ],
                 }
@@ -586,7 +647,10 @@ def _check_observations(
                         "date": pdates[rs],
                         "end_date": pdates[re_],
                         "value": rl.astype("float64"),
-                        "detail": [f"{m} identical closes of {level[i]:g}" for m, i in zip(rl, rs, strict=True)],
+                        "detail": [
+                            f"{m} identical closes of {level[i]:g}"
+                            for m, i in zip(rl, rs, strict=True)
+                        ],
                     }
                 )
             )
@@ -644,7 +708,7 @@ def _check_observations(
 
 
 class _LazyTake:
-    """``values[codes[idx]]`` on demand: per-row symbol/source strings are only built for flagged rows."""
+    """``values[codes[idx]]`` on demand: per-row strings are only built for flagged rows."""
 
     __slots__ = ("codes", "values")
 
@@ -664,11 +728,28 @@ def _split_label(shares_ratio: float) -> str:
 
 # ---------------------------------------------------------------------------- source comparison
 DISAGREEMENT_COLUMNS = (
-    "symbol", "source_a", "source_b", "first", "last", "n_returns", "correlation", "share_disagree",
-    "disagree_first", "disagree_last", "max_abs_diff", "max_diff_date", "median_level_ratio",
-    "level_ratio_first", "level_ratio_last", "best_lag", "best_lag_correlation", "offset_years", "flagged",
+    "symbol",
+    "source_a",
+    "source_b",
+    "first",
+    "last",
+    "n_returns",
+    "correlation",
+    "share_disagree",
+    "disagree_first",
+    "disagree_last",
+    "max_abs_diff",
+    "max_diff_date",
+    "median_level_ratio",
+    "level_ratio_first",
+    "level_ratio_last",
+    "best_lag",
+    "best_lag_correlation",
+    "offset_years",
+    "flagged",
 )
-#: A one-day shift must beat the unshifted correlation by this much (and reach _LAG_MIN_CORR) to count.
+#: A one-day shift must beat the unshifted correlation by this much (and reach
+#: _LAG_MIN_CORR) to count.
 _LAG_MARGIN = 0.2
 _LAG_MIN_CORR = 0.8
 #: Fewest common returns in a calendar year for the per-year offset test.
@@ -682,7 +763,7 @@ def _corr(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _lag_corrs(ra: np.ndarray, rb: np.ndarray, sel: np.ndarray) -> dict[int, float]:
-    """Correlation of a_t with b_{t-lag} for lag -1, 0, +1 over rows ``sel`` (boolean, aligned with ra)."""
+    """Correlation of a_t with b_{t-lag} for lag -1, 0, +1 over the rows selected by ``sel``."""
     ok = ~np.isnan(ra) & ~np.isnan(rb) & sel
     okp = ok[1:] & ~np.isnan(rb[:-1])  # a_t, b_{t-1}
     okm = ok[:-1] & ~np.isnan(rb[1:])  # a_t, b_{t+1}
@@ -704,7 +785,7 @@ def _best_lag(corrs: dict[int, float]) -> int:
 
 
 def _offset_years(ra: np.ndarray, rb: np.ndarray, years: np.ndarray) -> str:
-    """Calendar years in which b is one observation off a, as ``"2018-2020:+1"`` (comma-separated runs)."""
+    """Years in which b is one observation off a, as ``"2018-2020:+1"`` (runs, comma-separated)."""
     runs: list[list[int]] = []  # [first_year, last_year, lag]
     for year in np.unique(years):
         sel = years == year
@@ -751,10 +832,21 @@ def _compare_sources(price_rows: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
                 lvl = level[a].to_numpy()[both] / level[b].to_numpy()[both]
                 rec: dict[str, Any] = dict.fromkeys(DISAGREEMENT_COLUMNS, np.nan)
                 rec.update(
-                    symbol=sym, source_a=a, source_b=b, first=idx[0], last=idx[-1], n_returns=int(ok.sum()),
-                    median_level_ratio=float(np.nanmedian(lvl)), level_ratio_first=float(lvl[0]),
-                    level_ratio_last=float(lvl[-1]), disagree_first=pd.NaT, disagree_last=pd.NaT,
-                    max_diff_date=pd.NaT, best_lag=0, offset_years="", flagged=False,
+                    symbol=sym,
+                    source_a=a,
+                    source_b=b,
+                    first=idx[0],
+                    last=idx[-1],
+                    n_returns=int(ok.sum()),
+                    median_level_ratio=float(np.nanmedian(lvl)),
+                    level_ratio_first=float(lvl[0]),
+                    level_ratio_last=float(lvl[-1]),
+                    disagree_first=pd.NaT,
+                    disagree_last=pd.NaT,
+                    max_diff_date=pd.NaT,
+                    best_lag=0,
+                    offset_years="",
+                    flagged=False,
                 )
                 if ok.sum() >= 2:
                     x, y, when = ra[ok], rb[ok], idx[ok]
@@ -771,8 +863,12 @@ def _compare_sources(price_rows: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
                     rec["best_lag_correlation"] = corrs[rec["best_lag"]]
                     rec["offset_years"] = _offset_years(ra, rb, idx.year.to_numpy())
                     if rec["n_returns"] >= th.min_overlap:
-                        corr_bad = not (rec["correlation"] >= th.min_correlation)  # NaN counts as bad
-                        rec["flagged"] = bool(corr_bad or rec["share_disagree"] > th.disagreement_share)
+                        corr_bad = not (
+                            rec["correlation"] >= th.min_correlation
+                        )  # NaN counts as bad
+                        rec["flagged"] = bool(
+                            corr_bad or rec["share_disagree"] > th.disagreement_share
+                        )
                 rows.append(rec)
     out = pd.DataFrame(rows, columns=list(DISAGREEMENT_COLUMNS))
     for col in ("first", "last", "disagree_first", "disagree_last", "max_diff_date"):
@@ -786,7 +882,7 @@ def _compare_sources(price_rows: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
 
 
 def _pair_returns(adj: np.ndarray, close: np.ndarray) -> np.ndarray:
-    """Simple step returns along one array (first element NaN), adj_close basis when both steps have it."""
+    """Simple step returns along one array (first NaN); adj_close basis where both rows have it."""
     first = np.zeros(len(adj), dtype=bool)
     if len(adj):
         first[0] = True
@@ -794,7 +890,8 @@ def _pair_returns(adj: np.ndarray, close: np.ndarray) -> np.ndarray:
 
 
 def offset_hint(row: Any) -> str:
-    """``"coingecko 1 day early vs binance"`` (whole overlap) or ``"yahoo 1 day late vs binance in 2018-2020"``."""
+    """A date-offset hint: ``"coingecko 1 day early vs binance"`` (whole overlap) or
+    ``"yahoo 1 day late vs binance in 2018-2020"`` (some years); ``""`` when none."""
 
     def phrase(lag: int) -> str:
         return f"{row.source_b} 1 day {'early' if lag > 0 else 'late'} vs {row.source_a}"
@@ -811,7 +908,7 @@ def offset_hint(row: Any) -> str:
 
 
 def level_step(row: Any) -> bool:
-    """True when the level ratio a/b changed by more than 25 % between the first and last common date."""
+    """True when the level ratio a/b moved by over 25 % from the first to the last common date."""
     if not row.level_ratio_first or pd.isna(row.level_ratio_first) or pd.isna(row.level_ratio_last):
         return False
     change = row.level_ratio_last / row.level_ratio_first
@@ -833,7 +930,10 @@ def describe_disagreement(row: Any, th: Thresholds, *, short: bool = False) -> s
         hints.append(f"level ratio {row.level_ratio_first:.3g} -> {row.level_ratio_last:.3g}")
     if short:
         return ", ".join([f"corr {corr}", *hints])
-    text = f"corr {corr}, {row.share_disagree:.1%} of {row.n_returns} days |dr|>{th.disagreement_return:.0%}"
+    text = (
+        f"corr {corr}, {row.share_disagree:.1%} of {row.n_returns} days "
+        f"|dr|>{th.disagreement_return:.0%}"
+    )
     if not pd.isna(row.disagree_first):
         text += f" ({_fmt_day(row.disagree_first)}..{_fmt_day(row.disagree_last)})"
     text += f", worst {row.max_abs_diff:.1%} on {_fmt_day(row.max_diff_date)}"
@@ -886,7 +986,9 @@ def _check_macro(
             expected = int(np.busday_count(first.date(), (last + pd.Timedelta(days=1)).date()))
             weekday = np.is_busday(d.astype("datetime64[D]"))
             dd = d[weekday].astype("datetime64[D]")
-            missing = np.busday_count(dd[:-1], dd[1:]) - 1 if len(dd) > 1 else np.zeros(0, dtype=np.int64)
+            missing = (
+                np.busday_count(dd[:-1], dd[1:]) - 1 if len(dd) > 1 else np.zeros(0, dtype=np.int64)
+            )
         else:
             if freq == "W":
                 expected = (last - first).days // 7 + 1
@@ -919,8 +1021,12 @@ def _check_macro(
                 "coverage": min(len(d) / expected, 1.0) if expected > 0 else np.nan,
                 "missing": max(int(expected) - len(d), 0),
                 "longest_gap": longest,
-                "longest_gap_start": pd.Timestamp(gap_dates[gap_at]) if gap_at is not None else pd.NaT,
-                "longest_gap_end": pd.Timestamp(gap_dates[gap_at + 1]) if gap_at is not None else pd.NaT,
+                "longest_gap_start": pd.Timestamp(gap_dates[gap_at])
+                if gap_at is not None
+                else pd.NaT,
+                "longest_gap_end": pd.Timestamp(gap_dates[gap_at + 1])
+                if gap_at is not None
+                else pd.NaT,
                 "long_gaps": int((missing > long_gap_limit).sum()) if len(missing) else 0,
                 "blank": int(blanks.get((sym, src), 0)),
                 "lag_days": age,
@@ -934,13 +1040,17 @@ def _check_macro(
 
 # ---------------------------------------------------------------------------- grading
 def _grade_instruments(series: pd.DataFrame, dis: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
-    """Status, ``issues`` (what made it warn/fail) and ``notes`` (findings that are only informative)."""
+    """Status, ``issues`` (what made it warn/fail) and ``notes`` (informative findings only)."""
     flagged = dis[dis["flagged"]] if len(dis) else dis
     pair_notes: dict[tuple[str, str], list[str]] = {}
     for r in flagged.itertuples(index=False):
         text = describe_disagreement(r, th, short=True)
-        pair_notes.setdefault((r.symbol, r.source_a), []).append(f"returns disagree with {r.source_b} ({text})")
-        pair_notes.setdefault((r.symbol, r.source_b), []).append(f"returns disagree with {r.source_a} ({text})")
+        pair_notes.setdefault((r.symbol, r.source_a), []).append(
+            f"returns disagree with {r.source_b} ({text})"
+        )
+        pair_notes.setdefault((r.symbol, r.source_b), []).append(
+            f"returns disagree with {r.source_a} ({text})"
+        )
     statuses, issues, notes, n_dis = [], [], [], []
     for r in series.itertuples(index=False):
         fail: list[str] = []
@@ -954,9 +1064,8 @@ def _grade_instruments(series: pd.DataFrame, dis: pd.DataFrame, th: Thresholds) 
             fail.append(f"coverage {r.coverage:.0%}")
         elif not np.isnan(r.coverage) and r.coverage < th.warn_coverage:
             warn.append(f"coverage {r.coverage:.1%}")
-        gap_text = (
-            f"longest {r.longest_gap} ({_fmt_day(r.longest_gap_start)}..{_fmt_day(r.longest_gap_end)})"
-        )
+        span = f"{_fmt_day(r.longest_gap_start)}..{_fmt_day(r.longest_gap_end)}"
+        gap_text = f"longest {r.longest_gap} ({span})"
         if r.long_gaps:
             warn.append(f"{r.long_gaps} gap(s) > {th.max_gap}, {gap_text}")
         elif r.missing:
@@ -999,10 +1108,14 @@ def _grade_macro(macro: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
         warn: list[str] = []
         info: list[str] = []
         if r.stale:
-            warn.append(f"stale: last {_fmt_day(r.last)}, {r.lag_days} days before as-of (allowed {r.stale_after_days})")
+            warn.append(
+                f"stale: last {_fmt_day(r.last)}, {r.lag_days} days before as-of "
+                f"(allowed {r.stale_after_days})"
+            )
         if not np.isnan(r.coverage) and r.coverage < th.macro_warn_coverage:
             warn.append(f"coverage {r.coverage:.1%} of {r.calendar} periods")
-        gap_text = f"longest {r.longest_gap} periods ({_fmt_day(r.longest_gap_start)}..{_fmt_day(r.longest_gap_end)})"
+        span = f"{_fmt_day(r.longest_gap_start)}..{_fmt_day(r.longest_gap_end)}"
+        gap_text = f"longest {r.longest_gap} periods ({span})"
         if r.long_gaps:
             warn.append(f"{r.long_gaps} long gap(s), {gap_text}")
         elif r.longest_gap:
@@ -1066,7 +1179,9 @@ def check_store(
     """
     t0 = time.perf_counter()
     if not isinstance(thresholds, Thresholds):
-        raise ParameterError("thresholds", f"expected a Thresholds instance, got {type(thresholds).__name__}")
+        raise ParameterError(
+            "thresholds", f"expected a Thresholds instance, got {type(thresholds).__name__}"
+        )
     lo = _parse_date("start", start)
     hi = _parse_date("end", end)
     if lo is not None and hi is not None and hi < lo:
@@ -1081,31 +1196,34 @@ def check_store(
     mac = store.read_macro(syms, start=lo, end=hi)
     if obs.empty and mac.empty:
         what = f"symbols {', '.join(syms)}" if syms else "any symbol"
-        window = f" between {_fmt_day(lo) or 'the start'} and {_fmt_day(hi) or 'the end'}" if (lo or hi) else ""
+        window = (
+            f" between {_fmt_day(lo) or 'the start'} and {_fmt_day(hi) or 'the end'}"
+            if (lo or hi)
+            else ""
+        )
         raise EmptyStoreError(
             f"nothing stored for {what}{window}: import or fetch it first "
             "(`rotation import FILE` or `rotation fetch`)"
         )
-    try:
-        meta = store.instruments()
-    except Exception:  # noqa: BLE001 - metadata is optional
-        meta = pd.DataFrame(columns=["symbol", "kind", "asset_class", "frequency"])
+    meta = store.instruments()
 
-    if as_of is not None:
-        ref = _parse_date("as_of", as_of)
-    else:
-        candidates = [x.max() for x in (obs["date"], mac.loc[mac["value"].notna(), "date"]) if len(x)]
+    ref = _parse_date("as_of", as_of)
+    if ref is None:
+        candidates = [
+            x.max() for x in (obs["date"], mac.loc[mac["value"].notna(), "date"]) if len(x)
+        ]
         ref = pd.Timestamp(max(candidates)) if candidates else pd.Timestamp.today().normalize()
-    assert ref is not None
 
     if len(obs):
-        classes = _asset_classes(store, universe, obs["symbol"].unique().tolist())
+        classes = _asset_classes(meta, universe, obs["symbol"].unique().tolist())
         series, details, price_rows = _check_observations(obs, classes, thresholds, ref)
         dis = _compare_sources(price_rows, thresholds)
     else:
         series = pd.DataFrame()
         details = _details_frame([])
-        dis = _compare_sources(pd.DataFrame(columns=["symbol", "source", "date", "adj_close", "close"]), thresholds)
+        dis = _compare_sources(
+            pd.DataFrame(columns=["symbol", "source", "date", "adj_close", "close"]), thresholds
+        )
     flagged = dis[dis["flagged"]] if len(dis) else dis
     if len(flagged):
         extra = pd.DataFrame(
@@ -1126,11 +1244,19 @@ def check_store(
 
     inst = _grade_instruments(series, dis, thresholds) if len(series) else series
     macro_meta = meta[meta["kind"] == "macro"] if len(meta) and "kind" in meta else meta
-    macro = _grade_macro(_check_macro(mac, universe, macro_meta, thresholds, ref), thresholds) if len(mac) else pd.DataFrame()
+    macro = (
+        _grade_macro(_check_macro(mac, universe, macro_meta, thresholds, ref), thresholds)
+        if len(mac)
+        else pd.DataFrame()
+    )
 
     missing = _missing_rows(universe, syms, inst, macro)
+    if len(missing):
+        is_macro = missing["kind"] == "macro"
+        inst = pd.concat([x for x in (inst, missing[~is_macro]) if len(x)], ignore_index=True)
+        macro = pd.concat([x for x in (macro, missing[is_macro]) if len(x)], ignore_index=True)
     return QualityReport(
-        instruments=_order(pd.concat([x for x in (inst, missing) if len(x)], ignore_index=True)) if len(inst) or len(missing) else inst,
+        instruments=_order(inst) if len(inst) else inst,
         macro=_order(macro) if len(macro) else macro,
         details=details,
         disagreements=dis,
@@ -1175,12 +1301,14 @@ def _missing_rows(
 
 
 def _order(frame: pd.DataFrame) -> pd.DataFrame:
-    """Worst first: fail, warn, ok; series with data before absent ones; most issues; symbol, source."""
+    """Worst first: fail, warn, ok; present before absent series; most issues; symbol, source."""
     n_issues = frame["issues"].fillna("").map(lambda s: 0 if not s else s.count(";") + 1)
     has_data = pd.to_numeric(frame["rows"], errors="coerce").fillna(0) > 0
     key = frame.assign(_r=frame["status"].map(status_rank), _d=has_data, _n=n_issues)
     key = key.sort_values(
-        ["_r", "_d", "_n", "symbol", "source"], ascending=[False, False, False, True, True], kind="stable"
+        ["_r", "_d", "_n", "symbol", "source"],
+        ascending=[False, False, False, True, True],
+        kind="stable",
     )
     return key.drop(columns=["_r", "_d", "_n"]).reset_index(drop=True)
 

@@ -15,23 +15,32 @@ __all__ = ["POLICY", "CleaningPolicy"]
 class CleaningPolicy:
     """What the panel builder does with each kind of data problem.
 
-    Only two problems change numbers: non-positive prices (dropped) and short
-    gaps (carried forward). Everything else is flagged in ``panel.quality`` and
-    left exactly as stored, because a real crash or a real 50 % day is data,
-    not an error, and a silent "fix" would bias every downstream statistic.
+    Only three problems change what the panel holds: non-positive prices and
+    exchange-traded rows dated off the session calendar (dropped), and gaps
+    (carried forward for at most ``max_gap`` rows). Everything else is
+    reported by :func:`rotation.quality.check_store` and left exactly as
+    stored, because a real crash or a real 50 % day is data, not an error, and
+    a silent "fix" would bias every downstream statistic.
 
     Attributes
     ----------
     non_positive : str
-        ``"drop"``: a price field (open, high, low, close, adj_close) <= 0 is
-        set to NaN before anything else; the row's other fields are kept.
-        Quality action ``dropped``.
+        ``"drop"``: a price <= 0 is set to NaN before anything else and the
+        drop is counted (quality action ``dropped``). The checks count all five
+        price fields (open, high, low, close, adj_close); the panel reads only
+        close and adj_close.
+    off_calendar : str
+        ``"drop"``: on the ``sessions`` calendar, an exchange-traded row dated
+        on a weekend or holiday is dropped and counted.
     max_gap : int
-        Gaps of up to this many missing calendar periods (sessions for
-        exchange-traded instruments, days for crypto) are forward-filled and
-        flagged (quality action ``filled``); longer gaps stay NaN so a return
-        is never invented across a long hole. The panel's ``max_gap``
-        argument overrides this default.
+        Missing rows are forward-filled for at most this many rows (sessions
+        for exchange-traded instruments, days for crypto) and every filled
+        cell is counted (``filled``). In a longer gap the rows after the first
+        ``max_gap`` stay NaN, so the return at its end is NaN and no move is
+        invented across a long hole (deciding on the gap's first row how long
+        it will last would be look-ahead). The panel's ``max_gap`` argument
+        overrides this default; :class:`rotation.quality.Thresholds` uses the
+        same number to call a gap long.
     gap_fill : str
         ``"ffill"``: the last observed value is carried (never interpolated,
         which would use the future).
@@ -49,11 +58,16 @@ class CleaningPolicy:
         ``"flag"``: rows with high < low or close/open outside [low, high] are
         reported only (the panel uses closes, not ranges).
     source_disagreement : str
-        ``"flag"``: the panel reads each instrument's primary source; pairs of
-        sources whose returns disagree are reported so the user can choose.
+        ``"flag"``: the panel prefers sources in the universe's order and fills
+        a missing date of the preferred source from the next one, scaled by the
+        level ratio of the two; it does not arbitrate between sources. Pairs
+        whose returns disagree (or look one day apart) are reported so the
+        user can fix the date convention or drop a source: a spliced row from
+        an offset source would carry the wrong day's move.
     """
 
     non_positive: str = "drop"
+    off_calendar: str = "drop"
     max_gap: int = 5
     gap_fill: str = "ffill"
     outliers: str = "flag"
@@ -68,13 +82,20 @@ class CleaningPolicy:
     def describe(self) -> dict[str, str]:
         """One line per rule, for reports and ``rotation check --json``."""
         return {
-            "non_positive": f"{self.non_positive}: price fields <= 0 become NaN",
-            "gaps": f"{self.gap_fill} up to {self.max_gap} missing periods, flagged; longer gaps stay NaN",
+            "non_positive": f"{self.non_positive}: close/adj_close <= 0 become NaN, counted",
+            "off_calendar": f"{self.off_calendar}: exchange-traded rows on non-sessions, counted",
+            "gaps": (
+                f"{self.gap_fill} for at most {self.max_gap} rows, counted; "
+                "later rows of a longer gap stay NaN"
+            ),
             "outliers": f"{self.outliers}: never changed (real crashes are data)",
             "split_like": f"{self.split_like}: adj_close is preferred when present",
             "stale": f"{self.stale}: never changed",
             "ohlc": f"{self.ohlc}: never changed",
-            "source_disagreement": f"{self.source_disagreement}: the primary source is used",
+            "source_disagreement": (
+                f"{self.source_disagreement}: sources used in universe order, "
+                "missing dates filled from the next source, scaled"
+            ),
         }
 
 

@@ -19,14 +19,56 @@ STATUSES = ("ok", "warn", "fail")
 
 #: Columns of :meth:`QualityReport.to_frame`, in order (macro-only columns last).
 FRAME_COLUMNS = (
-    "kind", "symbol", "source", "status", "issues", "notes", "asset_class", "calendar", "first", "last", "rows",
-    "expected", "coverage", "missing", "longest_gap", "longest_gap_start", "longest_gap_end", "long_gaps",
-    "off_calendar", "blank", "non_positive", "ohlc_bad", "stale_runs", "longest_stale", "outliers",
-    "max_abs_z", "spikes", "split_like", "disagreements", "lag_days", "stale_after_days", "stale",
+    "kind",
+    "symbol",
+    "source",
+    "status",
+    "issues",
+    "notes",
+    "asset_class",
+    "calendar",
+    "first",
+    "last",
+    "rows",
+    "expected",
+    "coverage",
+    "missing",
+    "longest_gap",
+    "longest_gap_start",
+    "longest_gap_end",
+    "long_gaps",
+    "off_calendar",
+    "blank",
+    "non_positive",
+    "ohlc_bad",
+    "stale_runs",
+    "longest_stale",
+    "outliers",
+    "max_abs_z",
+    "spikes",
+    "split_like",
+    "disagreements",
+    "lag_days",
+    "stale_after_days",
+    "stale",
 )
 _COUNT_COLUMNS = (
-    "rows", "expected", "missing", "longest_gap", "long_gaps", "off_calendar", "blank", "non_positive",
-    "ohlc_bad", "stale_runs", "longest_stale", "outliers", "spikes", "split_like", "disagreements", "lag_days",
+    "rows",
+    "expected",
+    "missing",
+    "longest_gap",
+    "long_gaps",
+    "off_calendar",
+    "blank",
+    "non_positive",
+    "ohlc_bad",
+    "stale_runs",
+    "longest_stale",
+    "outliers",
+    "spikes",
+    "split_like",
+    "disagreements",
+    "lag_days",
     "stale_after_days",
 )
 
@@ -51,10 +93,12 @@ class QualityReport:
         longer than ``max_gap``), ``off_calendar`` rows (an equity dated on a
         weekend or holiday), ``blank`` rows without a price, ``non_positive``,
         ``ohlc_bad``, ``stale_runs``/``longest_stale``, ``outliers``/
-        ``max_abs_z``, ``split_like``, ``disagreements`` (flagged source
-        pairs), ``lag_days`` (calendar days from ``last`` to ``as_of``);
-        ``status`` and a short ``issues`` text. Universe members without data
-        have a row with ``rows`` 0 and source ``""``.
+        ``max_abs_z``, ``spikes``, ``split_like``, ``disagreements`` (flagged
+        source pairs), ``lag_days`` (calendar days from ``last`` to
+        ``as_of``); ``status``, a short ``issues`` text (what set the status)
+        and ``notes`` (findings that do not: outliers, short gaps, snapshots).
+        Universe members without data have a row with ``rows`` 0 and source
+        ``""``.
     macro : DataFrame
         One row per (symbol, source) of macro series: ``calendar`` holds the
         native frequency (D/W/M/Q/A), ``coverage`` is against weekdays (D) or
@@ -65,12 +109,18 @@ class QualityReport:
         date. ``check`` is one of ``non_positive``, ``split`` (value = close
         ratio), ``ohlc``, ``gap`` (date..end_date missing, value = length),
         ``off_calendar``, ``stale`` (run start..end, value = length),
-        ``outlier`` (value = simple return), ``disagreement`` (date of the
-        largest return difference, value = that difference).
+        ``outlier`` (value = simple return), ``spike`` (the bad row and the
+        row that undoes it), ``disagreement`` (date of the largest return
+        difference, value = that difference).
     disagreements : DataFrame
-        Every pair of sources of one symbol that overlap: ``n_returns`` common
-        step returns, ``correlation``, ``share_disagree``, ``median_level_ratio``
-        (a / b), ``max_abs_diff`` and ``max_diff_date``, ``flagged``.
+        Every pair of sources of one symbol that overlap (``source_a`` <
+        ``source_b``): ``n_returns`` common step returns, ``correlation``,
+        ``share_disagree`` with ``disagree_first``/``disagree_last``,
+        ``max_abs_diff`` and ``max_diff_date``, ``median_level_ratio``,
+        ``level_ratio_first``/``level_ratio_last`` (a / b), ``best_lag``
+        (+1: b dated one day early against a, -1: late, 0: neither fits
+        clearly better) with ``best_lag_correlation``, ``offset_years`` (the
+        same test per calendar year, e.g. ``"2018-2020:-1"``), ``flagged``.
     as_of : Timestamp
         Reference date of ``lag_days`` and staleness.
     start, end : Timestamp or None
@@ -119,9 +169,17 @@ class QualityReport:
         frame["notes"] = frame["notes"].fillna("").astype(str)
         rank = frame["status"].map(status_rank)
         n_issues = frame["issues"].map(lambda s: 0 if not s else s.count(";") + 1)
-        has_data = (frame["rows"].fillna(0) > 0).astype(int)  # absent series after present ones of a grade
+        has_data = (frame["rows"].fillna(0) > 0).astype(
+            int
+        )  # absent series after present ones of a grade
         order = np.lexsort(
-            (frame["source"].to_numpy(dtype=str), frame["symbol"].to_numpy(dtype=str), -n_issues, -has_data, -rank)
+            (
+                frame["source"].to_numpy(dtype=str),
+                frame["symbol"].to_numpy(dtype=str),
+                -n_issues,
+                -has_data,
+                -rank,
+            )
         )
         return frame.iloc[order].reset_index(drop=True)
 
@@ -131,7 +189,11 @@ class QualityReport:
         inst = self.instruments
 
         def n_with(col: str) -> int:
-            return int((pd.to_numeric(inst[col], errors="coerce").fillna(0) > 0).sum()) if col in inst else 0
+            return (
+                int((pd.to_numeric(inst[col], errors="coerce").fillna(0) > 0).sum())
+                if col in inst
+                else 0
+            )
 
         counts = frame["status"].value_counts()
         return {
@@ -151,9 +213,13 @@ class QualityReport:
             "spikes": n_with("spikes"),
             "split_like": n_with("split_like"),
             "behind": self._behind(),
-            "stale_macro": int(self.macro["stale"].fillna(False).astype(bool).sum()) if "stale" in self.macro else 0,
+            "stale_macro": int(self.macro["stale"].fillna(False).astype(bool).sum())
+            if "stale" in self.macro
+            else 0,
             "source_pairs": len(self.disagreements),
-            "source_pairs_flagged": int(self.disagreements["flagged"].sum()) if len(self.disagreements) else 0,
+            "source_pairs_flagged": int(self.disagreements["flagged"].sum())
+            if len(self.disagreements)
+            else 0,
         }
 
     def _behind(self) -> int:
@@ -182,7 +248,12 @@ class QualityReport:
         if not include_ok:
             frame = frame[frame["status"] != "ok"]
         keep = set(zip(frame["symbol"], frame["source"], strict=True))
-        details = self.details[[(s, src) in keep for s, src in zip(self.details["symbol"], self.details["source"], strict=True)]]
+        details = self.details[
+            [
+                (s, src) in keep
+                for s, src in zip(self.details["symbol"], self.details["source"], strict=True)
+            ]
+        ]
         return {
             "as_of": _jsonable(self.as_of),
             "start": _jsonable(self.start),
@@ -192,7 +263,9 @@ class QualityReport:
             "series": _records(frame),
             "details": _records(details),
             "disagreements": _records(self.disagreements),
-            "thresholds": {k: list(v) if isinstance(v, tuple) else v for k, v in self.thresholds.items()},
+            "thresholds": {
+                k: list(v) if isinstance(v, tuple) else v for k, v in self.thresholds.items()
+            },
             "policy": dict(self.policy),
         }
 
@@ -214,4 +287,7 @@ def _jsonable(value: Any) -> Any:
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     cols = list(frame.columns)
-    return [{c: _jsonable(v) for c, v in zip(cols, row, strict=True)} for row in frame.itertuples(index=False, name=None)]
+    return [
+        {c: _jsonable(v) for c, v in zip(cols, row, strict=True)}
+        for row in frame.itertuples(index=False, name=None)
+    ]

@@ -43,6 +43,8 @@ snapshot of day D for the close of D-1 (CoinGecko exports), see
 
 from __future__ import annotations
 
+import re
+
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -212,6 +214,10 @@ class ImportSpec:
     index_name : str or None
         Index the ``membership`` / ``index_changes`` rows belong to (``SP500``);
         required for those kinds, refused for the others.
+    where : (str, str) or None
+        ``(column, regular expression)``: keep only rows whose text in that
+        column matches (``re.search``). For files that splice several origins
+        in one table, e.g. to date-shift only the rows of one origin.
     """
 
     kind: str = "observations"
@@ -233,9 +239,22 @@ class ImportSpec:
     asset_class: str | None = None
     index_name: str | None = None
     field: str | None = None
+    where: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        if self.where is not None:
+            if (
+                not isinstance(self.where, tuple | list)
+                or len(self.where) != 2
+                or not all(isinstance(w, str) and w for w in self.where)
+            ):
+                raise ParameterError("where", f"must be (column, regex), got {self.where!r}")
+            try:
+                re.compile(self.where[1])
+            except re.error as exc:
+                raise ParameterError("where", f"invalid regular expression {self.where[1]!r}: {exc}") from None
+            set_(self, "where", (self.where[0], self.where[1]))
         if self.kind not in IMPORT_KINDS:
             raise ParameterError(
                 "kind", f"must be one of {', '.join(IMPORT_KINDS)}; got {self.kind!r}"
@@ -905,6 +924,19 @@ def _row_symbols(
     )
     if not keep.all():
         warnings.append(f"{int((~keep).sum())} row(s) of excluded symbols skipped")
+    if spec.where is not None:
+        column, pattern = spec.where
+        if column not in table.frame.columns:
+            raise table.error(f"'where' names a column the file does not have: {column}", column=column)
+        where_codes, where_values = table.text(column)
+        rx = re.compile(pattern)
+        matches = np.array([bool(rx.search(v)) for v in where_values], dtype=bool)
+        row_codes = where_codes[pos]
+        hit = np.where(row_codes >= 0, matches[np.maximum(row_codes, 0)], False) if len(matches) else (
+            np.zeros(len(pos), dtype=bool))
+        if not hit.all():
+            warnings.append(f"{int((~hit).sum())} row(s) not matching where {column} ~ /{pattern}/ skipped")
+        keep = keep & hit
     return pos[keep], codes[keep]
 
 
@@ -1085,6 +1117,15 @@ def _plan_columns(path: Path, spec: ImportSpec, header: Sequence[str]) -> dict[s
             )
     else:
         plan["text"].extend(c for c in sources if c not in plan["text"])
+    if spec.where is not None:
+        if spec.where[0] not in present:
+            raise ImportFileError(
+                f"'where' names a column the file does not have (columns: {', '.join(present)})",
+                file=path,
+                column=spec.where[0],
+            )
+        if spec.where[0] not in plan["text"]:
+            plan["text"].append(spec.where[0])
     used = set(plan["text"]) | set(plan["numeric"])
     unused = [c for c in present if c not in used]
     if unused:
