@@ -219,6 +219,8 @@ class Context:
         Patterns (fnmatch) on group or case names; empty means all.
     log : callable
         Progress messages (stderr).
+    cprofile : bool
+        Heavy cases add a cProfile summary of the project's call to their notes.
     """
 
     profile: str
@@ -226,6 +228,7 @@ class Context:
     cache_dir: Path
     only: list[str] = field(default_factory=list)
     log: Callable[[str], None] = lambda _m: None
+    cprofile: bool = False
     results: list[Result] = field(default_factory=list)
 
     def wants(self, name: str) -> bool:

@@ -373,8 +373,12 @@ def test_short_columns_nan_and_empty_raise():
     assert np.isnan(K.risk_table(r, periods_per_year=252).to_frame().loc["short", "sharpe"])
     # inferred annualisation: the one-observation column has no factor, and no measures
     inferred = K.risk_table(r, min_periods=1).to_frame()
-    assert inferred.loc["ok", "periods_per_year"] == 252 and np.isnan(inferred.loc["short", "volatility"])
-    assert np.isnan(inferred.loc["short", "periods_per_year"]) and np.isnan(inferred.loc["short", "cagr"])
+    assert inferred.loc["ok", "periods_per_year"] == 252 and np.isnan(
+        inferred.loc["short", "volatility"]
+    )
+    assert np.isnan(inferred.loc["short", "periods_per_year"]) and np.isnan(
+        inferred.loc["short", "cagr"]
+    )
     with pytest.raises(DataError, match="too little data"):
         K.annualized_volatility(r[["short"]], periods_per_year=252)
     with pytest.raises(ParameterError, match="level"):

@@ -850,7 +850,9 @@ def risk_table(
     periods_per_year, asset_classes, calendar
         Annualisation (see the module doc).
     risk_free : float or Series
-        Per-period risk-free return for the Sharpe ratio.
+        Per-period risk-free return for the Sharpe ratio (one rate for all
+        columns: when columns have different periods per year, compute
+        Sharpe ratios per group with the matching de-annualised rate).
     required_return : float or Series
         Per-period target return for the Sortino ratio.
     level : float, default 0.95

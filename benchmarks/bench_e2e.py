@@ -1,0 +1,232 @@
+"""End to end (issue 7, benchmark 5): ``rotation report`` on a warm store.
+
+Store
+    Full profile: every file of ``../shared/data`` imported with
+    ``tests/shared_data_imports.py::import_shared_data`` (as the real-data tests
+    do), cached in ``<cache>/shared-<key>.duckdb``; the key hashes the data
+    files' names, sizes and times, the import code and the store schema, so
+    the cache rebuilds when any of them changes. Without the data (or in the
+    quick/tiny profiles) a generated store of the default universe's
+    instruments is used instead (seeded prices, crypto on every day, the rest
+    on NYSE sessions) and the size column says so.
+
+``e2e.report``
+    ``rotation report --store <cache> -o <tmp>.html`` as a user runs it: a new
+    Python process each time (imports included), store opened read-only.
+``e2e.report.inprocess``
+    ``rotation.report.write_report`` called in a warm process, with the time
+    per stage taken from its progress callback: ``e2e.report.panel`` (building
+    the panel), ``e2e.report.analytics`` (basket indices and risk) and
+    ``e2e.report.render`` (coverage summary, charts, HTML) - medians over the
+    timed calls.
+``e2e.claims``
+    The claims ledger (issue 5) does not exist yet: reported as not implemented.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks._harness import Context, Result, Target
+
+REPO = Path(__file__).resolve().parents[1]
+REPORT_TARGET = Target(max_seconds=5.0)
+CLAIMS_TARGET = Target(max_seconds=3.0)
+SYNTH_DAYS = {"full": 2500, "quick": 750, "tiny": 250}
+DATA_VERSION = 1
+
+
+def shared_data_dir() -> Path:
+    return Path(os.environ.get("ROTATION_SHARED_DATA") or REPO.parent / "shared" / "data")
+
+
+def _shared_key(data_dir: Path) -> str:
+    from rotation.store import SCHEMA_VERSION
+
+    h = hashlib.sha256(f"schema={SCHEMA_VERSION}".encode())
+    for f in sorted(data_dir.rglob("*")):
+        if f.is_file():
+            st = f.stat()
+            h.update(f"{f.relative_to(data_dir)}:{st.st_size}:{int(st.st_mtime)}".encode())
+    for p in (REPO / "tests" / "shared_data_imports.py", REPO / "src" / "rotation" / "store" / "_duckdb.py",
+              REPO / "src" / "rotation" / "store" / "_import.py", REPO / "src" / "rotation" / "sources" / "files.py"):
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _locked_build(path: Path, build, log) -> Path:
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            if not path.exists():
+                tmp = path.with_suffix(".building")
+                tmp.unlink(missing_ok=True)
+                Path(str(tmp) + ".wal").unlink(missing_ok=True)
+                t0 = time.perf_counter()
+                build(tmp)
+                tmp.rename(path)
+                log(f"e2e: built {path.name} in {time.perf_counter() - t0:.1f} s (cached)")
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+    return path
+
+
+def shared_store(ctx: Context) -> Path | None:
+    """The cached store of ../shared/data, or None when the data or the import code is absent."""
+    data = shared_data_dir()
+    if not (data / "SOURCES.md").exists() or not (REPO / "tests" / "shared_data_imports.py").exists():
+        return None
+
+    def build(tmp: Path) -> None:
+        sys.path.insert(0, str(REPO / "tests"))
+        try:
+            from shared_data_imports import import_shared_data
+        finally:
+            sys.path.remove(str(REPO / "tests"))
+        from rotation.store import Store
+
+        ctx.log("e2e: importing ../shared/data into the benchmark cache (once)")
+        with Store(tmp) as st:
+            import_shared_data(st, data)
+
+    return _locked_build(ctx.cache_dir / f"shared-{_shared_key(data)}.duckdb", build, ctx.log)
+
+
+def synthetic_store(ctx: Context, n_days: int) -> Path:
+    """A generated store of the default universe's instruments (crypto daily, the rest on sessions)."""
+    from rotation.universe import load_universe
+
+    universe = load_universe()
+    key = hashlib.sha256(repr(sorted((i.symbol, i.asset_class) for i in universe.instruments.values())).encode())
+    name = f"universe-{n_days}d-{key.hexdigest()[:10]}-v{DATA_VERSION}.duckdb"
+
+    def build(tmp: Path) -> None:
+        from rotation.panel import sessions
+        from rotation.store import Store, register_universe
+        from rotation.universe._model import DAILY_CLASSES
+
+        sess = sessions("2000-01-01", "2025-12-31")[-n_days:]
+        days = pd.date_range(sess[0], sess[-1], freq="D")
+        rng = np.random.default_rng(17)
+        frames = []
+        for inst in universe.instruments.values():
+            idx = days if inst.asset_class in DAILY_CLASSES else sess
+            vol = 0.04 if inst.asset_class == "crypto" else 0.0005 if inst.asset_class == "stablecoin" else 0.02
+            px = rng.uniform(10, 500) * np.exp(np.cumsum(rng.normal(2e-4, vol, len(idx))))
+            frame = pd.DataFrame({"symbol": inst.symbol, "date": idx, "close": px, "adj_close": px,
+                                  "volume": rng.uniform(1e5, 1e7, len(idx))})
+            if inst.asset_class in DAILY_CLASSES:
+                frame["market_cap"] = px * rng.uniform(1e7, 1e9)
+            frames.append(frame)
+        with Store(tmp) as st:
+            register_universe(st, universe)
+            st.write_observations(pd.concat(frames, ignore_index=True), source="bench")
+
+    return _locked_build(ctx.cache_dir / name, build, ctx.log)
+
+
+def _cli_command() -> list[str]:
+    script = Path(sys.executable).parent / "rotation"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from rotation.cli import main; main()"]
+
+
+_STAGES = (("panel", "panel"), ("basket", "analytics"), ("risk", "analytics"), ("coverage", "render"))
+
+
+def _stage_name(message: str) -> str:
+    for key, name in _STAGES:
+        if key in message:
+            return name
+    return "render"
+
+
+def run(ctx: Context) -> None:
+    names = ("e2e.report", "e2e.report.inprocess", "e2e.claims")
+    if not any(ctx.wants(n) for n in names):
+        return
+    path = shared_store(ctx) if ctx.profile == "full" else None
+    if path is not None:
+        size = "../shared/data, default universe"
+    else:
+        n = SYNTH_DAYS[ctx.profile]
+        path = synthetic_store(ctx, n)
+        size = f"generated default universe, {n} sessions"
+        if ctx.profile == "full":
+            size += " (shared data absent)"
+
+    from rotation.report import write_report
+    from rotation.store import Store
+    from rotation.universe import load_universe
+
+    with tempfile.TemporaryDirectory(prefix="rotation-bench-") as tmpdir:
+        out_html = Path(tmpdir) / "report.html"
+        env = {**os.environ, "ROTATION_HOME": tmpdir}
+        env.pop("ROTATION_STORE", None)
+        env.pop("ROTATION_UNIVERSE", None)
+
+        def cli():
+            proc = subprocess.run(
+                [*_cli_command(), "report", "--store", str(path), "--output", str(out_html)],
+                env=env, capture_output=True, text=True, timeout=600,
+            )
+            if proc.returncode != 0:
+                raise RuntimeError(f"rotation report exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
+            return out_html.stat().st_size
+
+        ctx.compare(
+            "e2e.report", size, cli, target=REPORT_TARGET, memory=False,
+            warmup=0 if ctx.profile == "tiny" else 1,
+            check=lambda o, _b: {"html_bytes": int(o), "passed": o > 0},
+            notes=["`rotation report` in a new process (imports included), warm store opened read-only"],
+        )
+
+        if ctx.wants("e2e.report.inprocess"):
+            universe = load_universe()
+            store = Store(path, read_only=True)
+            stages: list[dict[str, float]] = []
+
+            def inproc():
+                marks: list[tuple[str, float]] = []
+                t0 = time.perf_counter()
+                write_report(store, universe, out_html, progress=lambda m: marks.append((m, time.perf_counter())))
+                end = time.perf_counter()
+                per: dict[str, float] = {}
+                for i, (msg, t) in enumerate(marks):
+                    nxt = marks[i + 1][1] if i + 1 < len(marks) else end
+                    per[_stage_name(msg)] = per.get(_stage_name(msg), 0.0) + (nxt - t)
+                per["_total"] = end - t0
+                stages.append(per)
+                return out_html.stat().st_size
+
+            try:
+                res = ctx.compare("e2e.report.inprocess", size, inproc, target=REPORT_TARGET,
+                                  notes=["write_report() in a warm process; stages below"])
+            finally:
+                store.close()
+            if res is not None and res.status == "ok":
+                timed = stages[1 : 1 + res.repeats]  # calls: 1 warm-up, the timed ones, 1 memory run
+                for stage in ("panel", "analytics", "render"):
+                    vals = [s.get(stage, 0.0) for s in timed]
+                    ctx.record(Result(
+                        name=f"e2e.report.{stage}", group="e2e", size=size,
+                        time_median=statistics.median(vals), times=vals, repeats=len(vals),
+                        notes=[f"stage of write_report, from its progress messages ({stage})"],
+                    ))
+
+    ctx.not_implemented("e2e.claims", size, CLAIMS_TARGET, "the claims ledger (issue 5) does not exist yet")
