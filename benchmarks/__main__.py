@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         log=(lambda _m: None) if args.quiet else stderr_log,
     )
     doc = write_json(args.out, results, profile=profile, argv=argv, seconds=time.perf_counter() - t0)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 200)  # a file/pipe gets the full table
     console.print(render_table(results, doc["machine"]))
     for r in results:
         for note in r.notes:

@@ -117,9 +117,11 @@ def run(ctx: Context) -> None:
         total = Result(
             name="rolling.total", group="rolling", size=size,
             time_median=sum(p.time_median for p in done),
+            times=[sum(ts) for ts in zip(*(p.times for p in done))],
             baseline="sum of the four pandas baselines",
             baseline_time=sum(p.baseline_time for p in done),
             repeats=min(p.repeats for p in done),
+            baseline_times=[sum(ts) for ts in zip(*(p.baseline_times for p in done))],
             peak_mb=max(p.peak_mb or 0.0 for p in done),
             check=merge_checks(*(p.check for p in done)),
             notes=["sum of the medians of rrg, vol60, beta60 and corr60"],

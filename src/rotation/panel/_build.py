@@ -134,6 +134,12 @@ class Panel:
     universe : Universe or None
     sources : Series (N,)
         Symbol -> preferred (primary) source among those stored.
+    last_observed : Series (N,)
+        Symbol -> last row date whose price was observed rather than
+        forward-filled (NaT if none). Comparisons across instruments whose
+        data end on different dates should stop at a common date (see
+        :func:`rotation.analytics.performance.common_window`), since filled
+        rows carry zero returns.
     """
 
     prices: pd.DataFrame
@@ -149,6 +155,7 @@ class Panel:
     quality: pd.DataFrame
     universe: Universe | None = None
     sources: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
+    last_observed: pd.Series = field(default_factory=lambda: pd.Series(dtype="datetime64[ns]"))
 
     @property
     def symbols(self) -> list[str]:
@@ -182,6 +189,7 @@ class Panel:
             "volume_usd": self.volume_usd, "asset_classes": self.asset_classes, "frequency": self.frequency,
             "calendar": self.calendar, "crypto_close": self.crypto_close, "cap_method": self.cap_method,
             "quality": self.quality, "universe": self.universe, "sources": self.sources,
+            "last_observed": self.last_observed,
         }
         fields.update(changes)
         return Panel(**fields)  # type: ignore[arg-type]
@@ -207,6 +215,7 @@ class Panel:
             asset_classes=self.asset_classes[cols],
             quality=self.quality[self.quality["symbol"].isin(cols)].reset_index(drop=True),
             sources=self.sources.reindex(cols),
+            last_observed=self.last_observed.reindex(cols),
         )
 
     def window(self, start: DateLike | None = None, end: DateLike | None = None) -> Panel:
@@ -221,6 +230,9 @@ class Panel:
             market_caps=self.market_caps.loc[sl],
             supply=self.supply.loc[sl],
             volume_usd=self.volume_usd.loc[sl],
+            # within the window an instrument observed after ``end`` was last seen at ``end`` at the latest
+            last_observed=self.last_observed.where(self.last_observed <= hi, hi) if hi is not None
+            else self.last_observed,
         )
 
     # -- baskets ------------------------------------------------------------------------
@@ -681,6 +693,10 @@ def build_panel(
             filled_prices = filled
     keep_rows = full >= row_start
     assert filled_prices is not None
+    observed = aligned["prices"].notna() & ~filled_prices
+    observed = observed[keep_rows]
+    last_observed = observed.apply(lambda col: col[col].index.max() if col.any() else pd.NaT)
+    last_observed = pd.Series(pd.to_datetime(last_observed.to_numpy()), index=observed.columns, name="last_observed")
     n_filled = filled_prices[keep_rows].sum()
     for sym, n in n_filled[n_filled > 0].items():
         _note(quality, sym, "filled_prices", n, f"{n} missing rows hold the last known price (max_gap={max_gap})")
@@ -725,6 +741,7 @@ def build_panel(
         quality=quality_frame,
         universe=universe,
         sources=sources,
+        last_observed=last_observed.reindex(present),
     )
 
 

@@ -110,7 +110,11 @@ def _layout(title: str, **kw: object) -> dict:
     return base
 
 
-def _headline(trailing: pd.DataFrame, universe: Universe) -> list[str]:
+def _headline(trailing: pd.DataFrame, universe: Universe, stale: list[str]) -> list[str]:
+    """Sentences built from the trailing returns (ranking only; no statistics computed here)."""
+    ranked = [n for n in trailing.index
+              if n not in stale and (universe.baskets[n].role if n in universe.baskets else "other") != "benchmark"]
+    trailing = trailing.loc[ranked]
     lines = []
     for col, label in (("4w", "4 weeks"), ("13w", "13 weeks"), ("52w", "52 weeks")):
         s = trailing[col].dropna()
@@ -168,7 +172,8 @@ def write_report(
     for n in names:
         s = perf.levels[n].dropna()
         fig.add_trace(go.Scatter(x=s.index, y=s.to_numpy(), name=n, mode="lines", line=dict(color=colours[n], width=1.6)))
-    fig.update_layout(**_layout("Basket indices (base 100 at each basket's start, log scale)", yaxis_type="log"))
+    win = perf.window
+    fig.update_layout(**_layout(f"Basket indices, base 100 on {win.start.date()} (log scale)", yaxis_type="log"))
     trailing = perf.trailing.loc[names]
     fig2 = go.Figure()
     for col in ("4w", "13w", "52w"):
@@ -184,16 +189,21 @@ def write_report(
     )
 
     # risk table
+    shown = ["4w", "13w", "52w", "ytd", "total_return", "cagr", "volatility", "max_drawdown", "sharpe", "sortino",
+             "cvar", "window_end"]
     risk = perf.to_frame()
+    risk = risk[[c for c in shown if c in risk.columns]]
     risk.index.name = "basket"
-    pct_cols = {c for c in risk.columns if c in {"4w", "13w", "52w", "ytd", "total_return", "cagr", "volatility",
-                                                 "max_drawdown", "var", "cvar", "var_95", "cvar_95"}}
-    num_cols = set(risk.columns) - pct_cols
+    pct_cols = {"4w", "13w", "52w", "ytd", "total_return", "cagr", "volatility", "max_drawdown", "cvar"}
+    num_cols = {"sharpe", "sortino"}
     sections.append(
         _Section(
             "risk",
             "Performance and risk",
-            intro="Annualised over the panel's sessions; drawdowns are peak to trough of the basket index.",
+            intro=(f"Over the common window {win.start.date()} to {win.end.date()} (the last date on which every "
+                   "basket still has observed prices for at least half its members; later rows of feeds that run "
+                   "longer are left out so that flat, forward-filled prices do not distort the comparison). "
+                   "Annualised over NYSE sessions; CVaR is the mean of the worst 5% of daily returns."),
             tables=[_Table(_fmt_table(risk, pct_cols, num_cols), note="; ".join(perf.notes))],
         )
     )
@@ -238,7 +248,9 @@ def write_report(
         n_baskets=len(names),
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         sections=sections,
-        headline=_headline(trailing, universe),
+        headline=[f"As of {win.end.date()} (the latest date all compared baskets have data for):",
+                  *_headline(trailing, universe, win.stale),
+                  *([f"Left out (stale data): {', '.join(win.stale)}."] if win.stale else [])],
         weighting_note=" and ".join(weightings) + "-weighted as configured in the universe",
         plotly_js=get_plotlyjs(),
         figures_json=json.dumps(figures),
