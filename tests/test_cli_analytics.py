@@ -137,8 +137,17 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return path, uni
 
 
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables wide enough not to wrap, whatever terminal (or xdist worker) runs the tests."""
+    from rotation.cli import _common
+
+    for con in (_common.console, _common.err_console):
+        monkeypatch.setattr(con, "_width", 200)
+
+
 def run(*args: str) -> object:
-    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    return runner.invoke(app, list(args))
 
 
 def _row(output: str, name: str) -> str:

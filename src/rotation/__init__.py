@@ -30,6 +30,23 @@ from rotation.errors import (
     SymbolNotFoundError,
     UniverseError,
 )
+from rotation.analytics import (
+    basket_performance,
+    cross_correlation,
+    drawdown_table,
+    granger_causality,
+    macro_sensitivity,
+    market_cap_share,
+    net_issuance,
+    net_liquidity,
+    residual_correlation,
+    risk_table,
+    rolling_beta,
+    rolling_correlation,
+    rolling_macro_sensitivity,
+    rotation_index,
+    rrg,
+)
 from rotation.panel import BasketIndex, Panel, basket_index, build_panel, macro_panel
 from rotation.store import FetchReport, Store, fetch
 from rotation.universe import Basket, Instrument, MacroSeries, Universe, load_universe
@@ -59,8 +76,23 @@ __all__ = [
     "UniverseError",
     "__version__",
     "basket_index",
+    "basket_performance",
     "build_panel",
+    "cross_correlation",
+    "drawdown_table",
+    "granger_causality",
     "fetch",
     "load_universe",
     "macro_panel",
+    "macro_sensitivity",
+    "market_cap_share",
+    "net_issuance",
+    "net_liquidity",
+    "residual_correlation",
+    "risk_table",
+    "rolling_beta",
+    "rolling_correlation",
+    "rolling_macro_sensitivity",
+    "rotation_index",
+    "rrg",
 ]

@@ -16,12 +16,11 @@ from rotation.analytics.flows import (
     cap_change_decomposition,
     dollar_volume_share,
     etf_net_flows,
-    infer_periods_per_year,
     market_cap_share,
     net_issuance,
     rotation_index,
 )
-from rotation.analytics.macro import hac_maxlags
+from rotation.analytics.comovement import newey_west_lags as hac_maxlags
 from rotation.errors import DataError, ParameterError
 
 D = pd.date_range("2024-01-01", periods=6, freq="D")
@@ -277,12 +276,6 @@ def test_rotation_index_errors():
         rotation_index(a, b, window=18, smooth=4)
     with pytest.raises(DataError, match="non-positive"):
         rotation_index(a * 0, b)
-
-
-def test_infer_periods_per_year():
-    assert infer_periods_per_year(pd.date_range("2020-01-01", periods=800, freq="D")) == 365
-    assert infer_periods_per_year(pd.bdate_range("2020-01-01", periods=800)) == 252
-    assert infer_periods_per_year(W) == 52
 
 
 # ----------------------------------------------------------------------------- ETF flows

@@ -14,7 +14,6 @@ from statsmodels.regression.rolling import RollingOLS
 from rotation.analytics.macro import (
     NetLiquidity,
     align_releases,
-    hac_maxlags,
     macro_factors,
     macro_sensitivity,
     net_liquidity,
@@ -22,6 +21,7 @@ from rotation.analytics.macro import (
     returns_by_regime,
     rolling_macro_sensitivity,
 )
+from rotation.analytics.comovement import newey_west_lags as hac_maxlags
 from rotation.errors import DataError, ParameterError
 
 W = pd.date_range("2018-01-05", periods=300, freq="W-FRI")

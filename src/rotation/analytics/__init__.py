@@ -1,0 +1,182 @@
+"""Analytics: pure functions over panel frames returning typed results.
+
+Each function takes pandas objects (wide ``(T, N)`` frames of prices or
+returns, Series of basket levels, aligned macro frames) and returns a value,
+a Series/DataFrame, or a frozen result dataclass with ``to_frame()``. Nothing
+here reads the store or draws. Modules, one concept each:
+
+=================  =====================================================
+``returns``        simple/log returns, compounding, annualisation
+``risk``           volatility, drawdowns, Sharpe, Sortino, VaR/CVaR, risk table
+``rrg``            relative strength and relative rotation graphs
+``flows``          market-cap shares, issuance, dollar volume, rotation index
+``comovement``     rolling correlation/beta, residual correlation, lead-lag, Granger
+``macro``          net liquidity, HAC macro sensitivities, rate regimes
+``performance``    basket indices over a common window, trailing returns
+=================  =====================================================
+
+The fast NaN-aware rolling kernels live in the private ``_rolling`` and
+``_pairwise`` modules; the public functions above use them.
+"""
+
+from rotation.analytics.comovement import (
+    GrangerResult,
+    LeadLag,
+    ResidualCorrelation,
+    beta,
+    correlation,
+    cross_correlation,
+    granger_causality,
+    newey_west_lags,
+    residual_correlation,
+    rolling_beta,
+    rolling_correlation,
+    rolling_residual_correlation,
+)
+from rotation.analytics.flows import (
+    BasketCaps,
+    CapDecomposition,
+    CapShareResult,
+    DollarVolumeShare,
+    ETFFlows,
+    NetIssuance,
+    RotationIndexResult,
+    basket_caps,
+    cap_change_decomposition,
+    dollar_volume_share,
+    etf_net_flows,
+    market_cap_share,
+    net_issuance,
+    rotation_index,
+)
+from rotation.analytics.macro import (
+    NetLiquidity,
+    RegimeReturns,
+    RollingSensitivity,
+    SensitivityResult,
+    align_releases,
+    macro_factors,
+    macro_sensitivity,
+    net_liquidity,
+    rate_regime,
+    returns_by_regime,
+    rolling_macro_sensitivity,
+)
+from rotation.analytics.performance import (
+    BasketPerformance,
+    CommonWindow,
+    basket_indices,
+    basket_performance,
+    common_window,
+    rebase,
+    trailing_returns,
+)
+from rotation.analytics.returns import (
+    cumulative_returns,
+    deannualize_rate,
+    infer_periods_per_year,
+    log_returns,
+    periods_per_year,
+    resample_returns,
+    simple_returns,
+    total_return,
+)
+from rotation.analytics.risk import (
+    DrawdownTable,
+    RiskTable,
+    annualized_volatility,
+    cagr,
+    conditional_value_at_risk,
+    downside_deviation,
+    drawdown,
+    drawdown_table,
+    max_drawdown,
+    risk_table,
+    rolling_max_drawdown,
+    rolling_sharpe,
+    rolling_sortino,
+    rolling_volatility,
+    sharpe_ratio,
+    sortino_ratio,
+    value_at_risk,
+)
+from rotation.analytics.rrg import QUADRANTS, RRGResult, quadrant, relative_strength, rrg, rs_momentum, rs_ratio
+
+__all__ = [
+    "QUADRANTS",
+    "BasketCaps",
+    "BasketPerformance",
+    "CapDecomposition",
+    "CapShareResult",
+    "CommonWindow",
+    "DollarVolumeShare",
+    "DrawdownTable",
+    "ETFFlows",
+    "GrangerResult",
+    "LeadLag",
+    "NetIssuance",
+    "NetLiquidity",
+    "RRGResult",
+    "RegimeReturns",
+    "ResidualCorrelation",
+    "RiskTable",
+    "RollingSensitivity",
+    "RotationIndexResult",
+    "SensitivityResult",
+    "align_releases",
+    "annualized_volatility",
+    "basket_caps",
+    "basket_indices",
+    "basket_performance",
+    "beta",
+    "cagr",
+    "cap_change_decomposition",
+    "common_window",
+    "conditional_value_at_risk",
+    "correlation",
+    "cross_correlation",
+    "cumulative_returns",
+    "deannualize_rate",
+    "dollar_volume_share",
+    "downside_deviation",
+    "drawdown",
+    "drawdown_table",
+    "etf_net_flows",
+    "granger_causality",
+    "infer_periods_per_year",
+    "log_returns",
+    "macro_factors",
+    "macro_sensitivity",
+    "market_cap_share",
+    "max_drawdown",
+    "net_issuance",
+    "net_liquidity",
+    "newey_west_lags",
+    "periods_per_year",
+    "quadrant",
+    "rate_regime",
+    "rebase",
+    "relative_strength",
+    "resample_returns",
+    "residual_correlation",
+    "returns_by_regime",
+    "risk_table",
+    "rolling_beta",
+    "rolling_correlation",
+    "rolling_macro_sensitivity",
+    "rolling_max_drawdown",
+    "rolling_residual_correlation",
+    "rolling_sharpe",
+    "rolling_sortino",
+    "rolling_volatility",
+    "rotation_index",
+    "rrg",
+    "rs_momentum",
+    "rs_ratio",
+    "sharpe_ratio",
+    "simple_returns",
+    "sortino_ratio",
+    "total_return",
+    "trailing_returns",
+    "value_at_risk",
+]

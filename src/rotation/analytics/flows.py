@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from rotation._typing import SeriesOrFrame
+from rotation.analytics.comovement import newey_west_lags
+from rotation.analytics.returns import infer_periods_per_year
 from rotation.errors import DataError, ParameterError
 
 __all__ = [
@@ -39,7 +41,6 @@ __all__ = [
     "cap_change_decomposition",
     "dollar_volume_share",
     "etf_net_flows",
-    "infer_periods_per_year",
     "market_cap_share",
     "net_issuance",
     "rotation_index",
@@ -153,25 +154,11 @@ def _first_last(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return first.astype(float), last.astype(float)
 
 
-def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
-    """Rows per year of a regular index, snapped to 365, 252, 52 or 12.
-
-    Counts rows per year of the index span: ~365 for every-day (crypto) rows,
-    ~252 for exchange sessions, ~52 for weeks, ~12 for months.
-
-    Raises
-    ------
-    DataError
-        Fewer than two rows.
-    """
+def _rows_per_year(index: pd.DatetimeIndex) -> float:
+    """Rows per year of a regular index (one rule for the package: :func:`returns.infer_periods_per_year`)."""
     if len(index) < 2:
         raise DataError("need at least two dates to infer the number of periods per year")
-    years = (index[-1] - index[0]).days / 365.25
-    if years <= 0:
-        raise DataError("dates span no time")
-    rate = (len(index) - 1) / years
-    choices = np.array([365.0, 252.0, 52.0, 12.0])
-    return float(choices[np.argmin(np.abs(np.log(choices / rate)))])
+    return float(infer_periods_per_year(index))
 
 
 # ----------------------------------------------------------------------------- basket caps
@@ -741,9 +728,9 @@ class RotationIndexResult:
 
 
 def _hac_mean(x: np.ndarray, hac_lags: int | None, alpha: float) -> dict[str, float]:
-    from rotation.analytics.macro import hac_maxlags, ols_hac
+    from rotation.analytics.macro import ols_hac
 
-    lags = hac_maxlags(len(x)) if hac_lags is None else hac_lags
+    lags = newey_west_lags(len(x)) if hac_lags is None else hac_lags
     res = ols_hac(x, np.ones((len(x), 1)), lags, alpha)
     return {
         "mean": float(res["params"][0]),
@@ -888,7 +875,7 @@ def rotation_index(
     d = (logl[name_a].diff() - logl[name_b].diff()).dropna()
     drift: dict[str, float | int | str | pd.Timestamp] = {}
     if len(d) >= 3:
-        ppy = infer_periods_per_year(levels.dropna().index) if periods_per_year is None else float(periods_per_year)
+        ppy = _rows_per_year(levels.dropna().index) if periods_per_year is None else float(periods_per_year)
         stats = _hac_mean(d.to_numpy(), hac_lags, alpha)
         drift = {
             **stats,

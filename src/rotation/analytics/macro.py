@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from rotation._typing import ReturnFrame, SeriesOrFrame
+from rotation.analytics.comovement import newey_west_lags
 from rotation.errors import DataError, ParameterError
 
 __all__ = [
@@ -39,7 +40,6 @@ __all__ = [
     "SensitivityResult",
     "TGA_SERIES",
     "align_releases",
-    "hac_maxlags",
     "macro_factors",
     "macro_sensitivity",
     "net_liquidity",
@@ -57,13 +57,6 @@ _STALE_DAYS = {"D": 7, "W": 14, "M": 62, "Q": 190}
 
 
 # ----------------------------------------------------------------------------- HAC OLS
-def hac_maxlags(n: int) -> int:
-    """Newey-West (1994) rule-of-thumb lag count ``floor(4 (n/100)^(2/9))`` (at least 0)."""
-    if n <= 0:
-        return 0
-    return int(math.floor(4.0 * (n / 100.0) ** (2.0 / 9.0)))
-
-
 def ols_hac(y: np.ndarray, X: np.ndarray, maxlags: int, alpha: float = 0.05) -> dict[str, Any]:
     """OLS of ``y`` (n,) on ``X`` (n, k) with Newey-West HAC covariance (statsmodels).
 
@@ -625,7 +618,7 @@ def macro_sensitivity(
         if np.linalg.matrix_rank(design) < k:
             notes.append(f"{col}: factors are collinear on its rows (a constant factor?): not estimated")
             continue
-        L = hac_maxlags(n) if hac_lags is None else hac_lags
+        L = newey_west_lags(n) if hac_lags is None else hac_lags
         res = ols_hac(yv[ok], design, L, alpha)
         arrays["coef"][j], arrays["se"][j] = res["params"], res["bse"]
         arrays["t"][j], arrays["p"][j] = res["tvalues"], res["pvalues"]
@@ -792,7 +785,7 @@ def rolling_macro_sensitivity(
             for t in np.nonzero(np.isfinite(params[:, j, 0]))[0]:
                 lo = max(0, t - w + 1)
                 rows = np.nonzero(usable[lo : t + 1, j])[0] + lo
-                L = hac_maxlags(len(rows)) if hac_lags is None else hac_lags
+                L = newey_west_lags(len(rows)) if hac_lags is None else hac_lags
                 res = ols_hac(yv[rows, j], xv[rows], L)
                 ses[t, j], ts[t, j] = res["bse"], res["tvalues"]
         se_frames = {term: pd.DataFrame(ses[:, :, i], index=idx, columns=cols) for i, term in enumerate(terms)}
@@ -927,7 +920,7 @@ def returns_by_regime(
     DataError
         No series has two regimes with ``min_obs`` rows.
     """
-    from rotation.analytics.flows import infer_periods_per_year
+    from rotation.analytics.returns import infer_periods_per_year
 
     alpha = _check_alpha(alpha)
     lag_ = int(_check_int("lag", lag, 0) or 0)
@@ -967,7 +960,7 @@ def returns_by_regime(
         lab = reg[keep].astype(str).to_numpy()
         D = np.column_stack([(lab == g).astype(float) for g in used])
         n = len(lab)
-        L = hac_maxlags(n) if hac_lags is None else hac_lags
+        L = newey_west_lags(n) if hac_lags is None else hac_lags
         res = ols_hac(yv[keep].to_numpy(), D, L, alpha)
         lags_used[col] = L
         for i, g in enumerate(used):

@@ -36,13 +36,7 @@ def _register_all() -> None:
     from importlib import import_module
 
     for name in _COMMAND_MODULES:
-        try:
-            module = import_module(f"rotation.cli.{name}")
-        except ModuleNotFoundError as exc:  # DEV-ONLY: removed once every command module has landed
-            if exc.name == f"rotation.cli.{name}":
-                continue
-            raise
-        module.register(app)
+        import_module(f"rotation.cli.{name}").register(app)
 
 
 _register_all()

@@ -860,7 +860,7 @@ def _infer_frequency(index: pd.DatetimeIndex) -> str:
     if len(index) < 3:
         return "M"
     head = index[:21]
-    median_days = float(np.median(np.diff(head.asi8)) / 86_400e9)
+    median_days = float(np.median(np.diff(pd.DatetimeIndex(head).as_unit("ns").asi8)) / 86_400e9)
     if median_days <= 3:
         return "D"
     if median_days <= 10:
