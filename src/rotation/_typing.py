@@ -14,6 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 
 __all__ = [
+    "ArrayOrPandas",
     "DateLike",
     "Float64Array",
     "Float64Array2D",
@@ -31,6 +32,8 @@ PriceFrame: TypeAlias = pd.DataFrame
 #: (T, N) simple returns aligned with a PriceFrame; first row NaN.
 ReturnFrame: TypeAlias = pd.DataFrame
 SeriesOrFrame: TypeAlias = pd.Series | pd.DataFrame
+#: A (T,) or (T, N) float array, Series or DataFrame; kernels return the same kind.
+ArrayOrPandas: TypeAlias = np.ndarray | pd.Series | pd.DataFrame
 DateLike: TypeAlias = str | date | datetime | pd.Timestamp
 #: Panel frequency: daily or weekly (weeks end Friday).
 Frequency: TypeAlias = Literal["D", "W"]

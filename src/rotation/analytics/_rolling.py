@@ -59,12 +59,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from rotation._typing import Float64Array2D
+from rotation._typing import ArrayOrPandas, Float64Array2D
 from rotation.errors import DataError, ParameterError
 
 __all__ = [
@@ -83,7 +83,6 @@ __all__ = [
 ]
 
 #: A (T,) / (T, N) array, a Series or a DataFrame.
-ArrayOrPandas: TypeAlias = np.ndarray | pd.Series | pd.DataFrame
 
 _EPS = float(np.finfo(np.float64).eps)
 #: Above this many columns prefix sums use a row loop (each row an in-cache

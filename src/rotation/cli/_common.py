@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,8 +43,16 @@ __all__ = [
 #: parameter); 3 nothing to work on (empty store); 4 store unusable.
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_EMPTY, EXIT_STORE = 0, 1, 2, 3, 4
 
-console = Console()
-err_console = Console(stderr=True)
+def _width(stream: object) -> int | None:
+    # Rich falls back to 80 columns when output is piped or captured, which folds wide tables
+    # into unreadable columns; use COLUMNS when set, else a width that fits the tables.
+    if getattr(stream, "isatty", lambda: False)():
+        return None
+    return int(os.environ.get("COLUMNS", "140"))
+
+
+console = Console(width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr))
 
 StoreOption = Annotated[
     Path | None,
