@@ -58,8 +58,12 @@ def run(ctx: Context) -> None:
     size = f"{T:,} x {N:,}"
     if not any(ctx.wants(f"rolling.{c}") for c in ("rrg", "vol60", "beta60", "corr60", "total")):
         return
-    from rotation.analytics import comovement, risk
-    from rotation.analytics import rrg as rrg_mod
+    from importlib import import_module
+
+    # the modules, not the same-named functions that rotation.analytics re-exports
+    comovement = import_module("rotation.analytics.comovement")
+    risk = import_module("rotation.analytics.risk")
+    rrg_mod = import_module("rotation.analytics.rrg")
 
     ctx.log(f"rolling: generating {size} panel")
     prices, bench = factor_panel(T, N, seed=7)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -32,6 +33,10 @@ def _parse_date(value: str | None, name: str) -> date | None:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise ParameterError(name, f"'{value}' is not a date in YYYY-MM-DD form") from None
+
+
+def _day(value: object) -> str:
+    return "" if value is None or pd.isna(value) else str(pd.Timestamp(value).date())
 
 
 def register(app: typer.Typer) -> None:
@@ -149,7 +154,7 @@ def register(app: typer.Typer) -> None:
             for r in coverage.itertuples():
                 lf = last_by.get((r.source, r.symbol))
                 when = f"{lf.status} {str(lf.fetched_at)[:16]}" if lf is not None else ""
-                table.add_row(r.table, r.symbol, r.source, str(r.first), str(r.last), f"{r.rows:,}", when)
+                table.add_row(r.table, r.symbol, r.source, _day(r.first), _day(r.last), f"{r.rows:,}", when)
             console.print(table)
             if not failed.empty:
                 console.print(f"[red]{len(failed)} series failed on their last fetch[/]: "
