@@ -18,7 +18,8 @@
 ``pairwise.cross_correlation``
     The user-facing single-pair ``comovement.cross_correlation`` (Box-Jenkins
     estimator with Bartlett bands) looped over the same 190 pairs, vs a loop of
-    ``statsmodels.tsa.stattools.ccf`` (same estimator, no bands).
+    ``statsmodels.tsa.stattools.ccf`` (same estimator, no bands): informational,
+    agreement target only.
 """
 
 from __future__ import annotations
@@ -179,7 +180,8 @@ def run(ctx: Context) -> None:
             ours_cc,
             baseline=base_cc,
             baseline_label="loop of statsmodels ccf (both directions)",
-            check=compare_arrays, target=TARGET,
-            notes=["user-facing single-pair API incl. Bartlett bands; gaps filled with 0 first "
+            check=compare_arrays, target=Target(max_rel_err=1e-9),
+            notes=["user-facing single-pair API incl. Bartlett bands and validation, so no speed target: "
+                   "the issue's lead-lag target is pairwise.lead_lag's; gaps filled with 0 first "
                    "(it requires an unbroken sample)"],
         )

@@ -85,7 +85,8 @@ def run(ctx: Context) -> None:
         baseline=lambda: baseline_rrg(prices, bench, w),
         baseline_label="pandas rolling mean/std z-scores",
         check=check_rrg, target=KERNEL_TARGET, input_bytes=in_bytes,
-        notes=[f"rrg(..., weekly=False, ratio_window={w}, momentum_window={w}); checks RS-Ratio and RS-Momentum"],
+        notes=[f"rrg(..., weekly=False, ratio_window={w}, momentum_window={w}); checks RS-Ratio and RS-Momentum; "
+               "input bytes = the price frame"],
     )
     parts.append(r)
 

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._data import symbols
-from benchmarks._harness import Context, Result, Target, compare_arrays
+from benchmarks._harness import Context, Target, compare_arrays
 
 SIZES = {"full": (5000, 5000), "quick": (500, 1500), "tiny": (40, 300)}
 #: Bump when the generated content changes (invalidates caches).
@@ -254,4 +254,4 @@ def _profile_panel(store, universe, syms) -> str:
     return f"cProfile (wall {wall:.1f} s under the profiler), cumulative: {top}"
 
 
-__all__ = ["Result", "build_store", "cached_store", "run"]
+__all__ = ["build_store", "cached_store", "run"]

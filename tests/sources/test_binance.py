@@ -7,33 +7,27 @@ and waits go to a recorder. Fixtures are ``/api/v3/klines`` answers
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+from source_test_helpers import FailureModes, FixtureFiles, Step, recorded
 
 from rotation.errors import (
     MalformedResponseError,
     ParameterError,
-    ProviderUnavailableError,
     RateLimitedError,
     SourceError,
     SymbolNotFoundError,
 )
-from rotation.sources._http import RetryPolicy
 from rotation.sources.binance import LIMIT, BinanceSource
 
-FIX = Path(__file__).resolve().parents[1] / "fixtures" / "binance"
+FIX = FixtureFiles("binance")
+body, ok = FIX.bytes, FIX.ok
 DAY_MS = 86_400_000
 NOW = datetime(2026, 1, 2, 14, 0, tzinfo=UTC)
-
-
-def body(name: str) -> bytes:
-    return (FIX / name).read_bytes()
 
 
 def utc(*args: int) -> datetime:
@@ -45,38 +39,12 @@ def ms(day: date) -> int:
 
 
 def make_source(
-    handler: Callable[[httpx.Request], httpx.Response],
-    *,
-    now: datetime = NOW,
-    attempts: int = 3,
-    **kwargs: object,
+    *steps: Step, now: datetime = NOW, attempts: int = 3, **kwargs: object
 ) -> tuple[BinanceSource, list[float], list[httpx.Request]]:
-    calls: list[httpx.Request] = []
-    sleeps: list[float] = []
-
-    def recording(request: httpx.Request) -> httpx.Response:
-        calls.append(request)
-        return handler(request)
-
-    client = httpx.Client(transport=httpx.MockTransport(recording))
-    policy = RetryPolicy(attempts=attempts, initial=0.5, max_wait=60.0, sleep=sleeps.append)
-    return BinanceSource(client=client, retry=policy, now=lambda: now, **kwargs), sleeps, calls
-
-
-def sequence(*responses: httpx.Response | Exception) -> Callable[[httpx.Request], httpx.Response]:
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        item = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-    return handler
-
-
-def ok(name: str) -> httpx.Response:
-    return httpx.Response(200, content=body(name), headers={"content-type": "application/json"})
+    """A source answering ``steps`` in order, with its recorded waits and requests."""
+    return recorded(
+        BinanceSource, *steps, attempts=attempts, initial=0.5, now=lambda: now, **kwargs
+    )
 
 
 def exchange(first_day: date, last_day: date) -> Callable[[httpx.Request], httpx.Response]:
@@ -115,7 +83,7 @@ def exchange(first_day: date, last_day: date) -> Callable[[httpx.Request], httpx
 
 # ------------------------------------------------------------------- parsing
 def test_parses_klines_dated_by_their_utc_day() -> None:
-    src, _, calls = make_source(sequence(ok("btcusdt_1d_2024-01-01_05.json")))
+    src, _, calls = make_source(ok("btcusdt_1d_2024-01-01_05.json"))
     result = src.fetch("BTC", "btcusdt", date(2024, 1, 1), date(2024, 1, 5))
     frame = result.frame
 
@@ -153,7 +121,7 @@ def test_parses_klines_dated_by_their_utc_day() -> None:
 
 def test_the_still_open_bar_is_dropped_and_noted() -> None:
     src, _, _ = make_source(
-        sequence(ok("btcusdt_1d_2025-12-29_2026-01-02.json")), now=utc(2026, 1, 2, 14, 0)
+        ok("btcusdt_1d_2025-12-29_2026-01-02.json"), now=utc(2026, 1, 2, 14, 0)
     )
     result = src.fetch("BTC", "BTCUSDT", date(2025, 12, 29), date(2026, 1, 2))
     dates = result.frame["date"].dt.strftime("%Y-%m-%d").tolist()
@@ -163,14 +131,14 @@ def test_the_still_open_bar_is_dropped_and_noted() -> None:
 
 def test_a_bar_closed_a_millisecond_ago_is_kept() -> None:
     now = datetime.fromtimestamp((ms(date(2026, 1, 3)) - 1) / 1000, UTC)
-    src, _, _ = make_source(sequence(ok("btcusdt_1d_2025-12-29_2026-01-02.json")), now=now)
+    src, _, _ = make_source(ok("btcusdt_1d_2025-12-29_2026-01-02.json"), now=now)
     result = src.fetch("BTC", "BTCUSDT", date(2025, 12, 29), date(2026, 1, 2))
     assert len(result.frame) == 5 and result.notes == []
     assert result.frame["close"].iloc[-1] == 89902.17
 
 
 def test_rows_outside_the_range_are_dropped() -> None:
-    src, _, _ = make_source(sequence(ok("btcusdt_1d_2024-01-01_05.json")))
+    src, _, _ = make_source(ok("btcusdt_1d_2024-01-01_05.json"))
     frame = src.fetch("BTC", "BTCUSDT", date(2024, 1, 2), date(2024, 1, 3)).frame
     assert frame["close"].tolist() == [44946.91, 42845.23]
 
@@ -205,7 +173,7 @@ def test_a_pair_listed_after_start_returns_from_its_first_bar() -> None:
 
 
 def test_no_bars_gives_an_empty_frame_with_a_note() -> None:
-    src, _, _ = make_source(sequence(httpx.Response(200, json=[])))
+    src, _, _ = make_source(httpx.Response(200, json=[]))
     result = src.fetch("TAO", "TAOUSDT", date(2020, 1, 1), date(2020, 1, 31))
     assert result.frame.empty
     assert {"symbol", "date", "close", "volume_usd"} <= set(result.frame.columns)
@@ -215,7 +183,7 @@ def test_no_bars_gives_an_empty_frame_with_a_note() -> None:
 # ------------------------------------------------------------------ errors
 def test_unknown_symbol_is_symbol_not_found_without_retry() -> None:
     src, sleeps, calls = make_source(
-        sequence(httpx.Response(400, content=body("error_invalid_symbol.json")))
+        httpx.Response(400, content=body("error_invalid_symbol.json"))
     )
     with pytest.raises(SymbolNotFoundError, match="Invalid symbol") as info:
         src.fetch("XYZ", "XYZUSDT", date(2024, 1, 1), date(2024, 1, 5))
@@ -230,20 +198,21 @@ def test_other_400s_are_source_errors_with_binance_code() -> None:
             "msg": "Not all sent parameters were read; read '5' parameter(s) but was sent '6'.",
         },
     )
-    src, _, _ = make_source(sequence(bad))
+    src, _, _ = make_source(bad)
     with pytest.raises(SourceError, match="code -1104") as info:
         src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
     assert not isinstance(info.value, SymbolNotFoundError)
 
 
 def test_418_ban_is_rate_limited_at_once_with_the_header_wait() -> None:
+    # the body says "banned until" 15:00 UTC, an hour after NOW: the header must win
     banned = httpx.Response(
-        418, content=body("error_418_banned.json"), headers={"Retry-After": "3600"}
+        418, content=body("error_418_banned.json"), headers={"Retry-After": "1800"}
     )
-    src, sleeps, calls = make_source(sequence(banned, ok("btcusdt_1d_2024-01-01_05.json")))
+    src, sleeps, calls = make_source(banned, ok("btcusdt_1d_2024-01-01_05.json"))
     with pytest.raises(RateLimitedError, match="banned") as info:
         src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
-    assert info.value.retry_after == 3600.0
+    assert info.value.retry_after == 1800.0
     assert len(calls) == 1 and sleeps == []  # retrying would only lengthen the ban
 
 
@@ -251,72 +220,32 @@ def test_418_without_header_uses_the_banned_until_time() -> None:
     banned = httpx.Response(
         418, content=body("error_418_banned.json")
     )  # banned until 2026-01-02 15:00 UTC
-    src, _, _ = make_source(sequence(banned), now=utc(2026, 1, 2, 14, 0))
+    src, _, _ = make_source(banned, now=utc(2026, 1, 2, 14, 0))
     with pytest.raises(RateLimitedError) as info:
         src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
     assert info.value.retry_after == pytest.approx(3600.0)
 
 
-def test_429_waits_retry_after_then_succeeds() -> None:
-    limited = httpx.Response(429, content=body("error_429.json"), headers={"Retry-After": "12"})
-    src, sleeps, calls = make_source(sequence(limited, ok("btcusdt_1d_2024-01-01_05.json")))
-    assert len(src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5)).frame) == 5
-    assert sleeps == [12.0] and len(calls) == 2
-
-
-def test_5xx_then_success() -> None:
-    src, sleeps, calls = make_source(
-        sequence(httpx.Response(504, text="Gateway Time-out"), ok("btcusdt_1d_2024-01-01_05.json"))
-    )
-    assert len(src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5)).frame) == 5
-    assert len(calls) == 2 and len(sleeps) == 1
-
-
-def test_timeout_then_success() -> None:
-    src, _, calls = make_source(
-        sequence(httpx.ReadTimeout("timed out"), ok("btcusdt_1d_2024-01-01_05.json"))
-    )
-    assert len(src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5)).frame) == 5
-    assert len(calls) == 2
-
-
-def test_permanent_failures_raise_after_exactly_attempts_calls() -> None:
-    src, _, calls = make_source(sequence(httpx.Response(502, text="Bad Gateway")), attempts=4)
-    with pytest.raises(ProviderUnavailableError, match="after 4 attempts"):
-        src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
-    assert len(calls) == 4
-
-    src, _, calls = make_source(
-        sequence(httpx.Response(429, content=body("error_429.json"))), attempts=2
-    )
-    with pytest.raises(RateLimitedError):
-        src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
-    assert len(calls) == 2
-
-
 def test_restricted_location_is_explained() -> None:
-    src, _, calls = make_source(
-        sequence(httpx.Response(451, content=body("error_451_restricted.json")))
-    )
+    src, _, calls = make_source(httpx.Response(451, content=body("error_451_restricted.json")))
     with pytest.raises(SourceError, match="does not serve this location"):
         src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
     assert len(calls) == 1
 
 
+class TestFailureModes(FailureModes):
+    """Retries, permanent failures, undecodable bodies and bad ranges (see ``source_test_helpers``)."""
+
+    make = staticmethod(make_source)
+    fixtures, good_file = FIX, "btcusdt_1d_2024-01-01_05.json"
+    rate_limited_body = body("error_429.json")
+    symbol, provider_symbol = "BTC", "BTCUSDT"
+    start, end, rows = date(2024, 1, 1), date(2024, 1, 5), 5
+
+
 # --------------------------------------------------------------- malformed
-@pytest.mark.parametrize(
-    "content",
-    [body("btcusdt_1d_2024-01-01_05.json")[:150], b"<html>502</html>", b""],
-    ids=["truncated", "html", "empty-body"],
-)
-def test_undecodable_body_is_malformed(content: bytes) -> None:
-    src, _, _ = make_source(sequence(httpx.Response(200, content=content)))
-    with pytest.raises(MalformedResponseError, match="not valid JSON"):
-        src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
-
-
 def _bar(**change: object) -> list[object]:
-    bar: list[object] = json.loads(body("btcusdt_1d_2024-01-01_05.json"))[0]
+    bar: list[object] = FIX.json("btcusdt_1d_2024-01-01_05.json")[0]
     for index, value in change.items():
         bar[int(index.lstrip("f"))] = value
     return bar
@@ -336,7 +265,7 @@ def _bar(**change: object) -> list[object]:
     ids=["object", "short", "string-time", "hourly-open", "hourly-close", "bad-close", "duplicate"],
 )
 def test_layout_errors_are_malformed(payload: object, match: str) -> None:
-    src, _, _ = make_source(sequence(httpx.Response(200, json=payload)))
+    src, _, _ = make_source(httpx.Response(200, json=payload))
     with pytest.raises(MalformedResponseError, match=match):
         src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
 
@@ -344,22 +273,15 @@ def test_layout_errors_are_malformed(payload: object, match: str) -> None:
 # -------------------------------------------------------------- parameters
 @pytest.mark.parametrize("pair", ["ETHBTC", "BTCEUR", "USDT", ""])
 def test_pairs_not_quoted_in_a_usd_stablecoin_are_refused_before_any_call(pair: str) -> None:
-    src, _, calls = make_source(sequence(ok("btcusdt_1d_2024-01-01_05.json")))
+    src, _, calls = make_source(ok("btcusdt_1d_2024-01-01_05.json"))
     with pytest.raises(ParameterError, match="USD stablecoin"):
         src.fetch("X", pair, date(2024, 1, 1), date(2024, 1, 5))
     assert calls == []
 
 
-def test_start_after_end_is_a_parameter_error() -> None:
-    src, _, calls = make_source(sequence(ok("btcusdt_1d_2024-01-01_05.json")))
-    with pytest.raises(ParameterError):
-        src.fetch("BTC", "BTCUSDT", date(2024, 1, 5), date(2024, 1, 1))
-    assert calls == []
-
-
 def test_base_url_can_point_at_the_market_data_mirror() -> None:
     src, _, calls = make_source(
-        sequence(ok("btcusdt_1d_2024-01-01_05.json")), base_url="https://data-api.binance.vision/"
+        ok("btcusdt_1d_2024-01-01_05.json"), base_url="https://data-api.binance.vision/"
     )
     src.fetch("BTC", "BTCUSDT", date(2024, 1, 1), date(2024, 1, 5))
     assert str(calls[0].url).startswith("https://data-api.binance.vision/api/v3/klines?")

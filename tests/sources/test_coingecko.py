@@ -8,42 +8,29 @@ format (``tests/fixtures/coingecko``); the daily ETH values are real CoinGecko
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+from source_test_helpers import FailureModes, FixtureFiles, Step, recorded
 
 from rotation.errors import (
     MalformedResponseError,
-    ParameterError,
-    ProviderUnavailableError,
-    RateLimitedError,
     SourceError,
     SymbolNotFoundError,
 )
-from rotation.sources._http import RetryPolicy
 from rotation.sources.coingecko import (
     CHUNK_DAYS,
     PUBLIC_HISTORY_DAYS,
     CoinGeckoSource,
 )
 
-FIX = Path(__file__).resolve().parents[1] / "fixtures" / "coingecko"
+FIX = FixtureFiles("coingecko")
+body, load, ok = FIX.bytes, FIX.json, FIX.ok
 DAY_MS = 86_400_000
 NOW = datetime(2024, 12, 20, 14, 30, tzinfo=UTC)
-
-
-def body(name: str) -> bytes:
-    return (FIX / name).read_bytes()
-
-
-def load(name: str) -> dict:
-    return json.loads(body(name))
 
 
 def utc(*args: int) -> datetime:
@@ -51,39 +38,15 @@ def utc(*args: int) -> datetime:
 
 
 def make_source(
-    handler: Callable[[httpx.Request], httpx.Response],
-    *,
-    now: datetime = NOW,
-    attempts: int = 3,
-    **kwargs: object,
+    *steps: Step, now: datetime = NOW, attempts: int = 3, **kwargs: object
 ) -> tuple[CoinGeckoSource, list[float], list[httpx.Request]]:
-    calls: list[httpx.Request] = []
-    sleeps: list[float] = []
+    """A source answering ``steps`` in order, with its recorded waits and requests.
 
-    def recording(request: httpx.Request) -> httpx.Response:
-        calls.append(request)
-        return handler(request)
-
-    client = httpx.Client(transport=httpx.MockTransport(recording))
-    policy = RetryPolicy(attempts=attempts, initial=10.0, max_wait=60.0, sleep=sleeps.append)
-    src = CoinGeckoSource(client=client, retry=policy, now=lambda: now, **kwargs)
-    return src, sleeps, calls
-
-
-def sequence(*responses: httpx.Response | Exception) -> Callable[[httpx.Request], httpx.Response]:
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        item = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-    return handler
-
-
-def ok(name: str) -> httpx.Response:
-    return httpx.Response(200, content=body(name), headers={"content-type": "application/json"})
+    Waits start at 10 s, like :data:`~rotation.sources.coingecko.DEFAULT_RETRY`.
+    """
+    return recorded(
+        CoinGeckoSource, *steps, attempts=attempts, initial=10.0, now=lambda: now, **kwargs
+    )
 
 
 def window(request: httpx.Request) -> tuple[datetime, datetime]:
@@ -110,7 +73,7 @@ def daily_chart(request: httpx.Request) -> httpx.Response:
 
 # ------------------------------------------------------- daily points, shift
 def test_daily_snapshots_are_shifted_back_one_day() -> None:
-    src, _, calls = make_source(sequence(ok("eth_daily_2024-12.json")))
+    src, _, calls = make_source(ok("eth_daily_2024-12.json"))
     result = src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19))
     frame = result.frame
 
@@ -139,7 +102,7 @@ def test_daily_snapshots_are_shifted_back_one_day() -> None:
 
 
 def test_rows_outside_the_range_are_dropped() -> None:
-    src, _, _ = make_source(sequence(ok("eth_daily_2024-12.json")))
+    src, _, _ = make_source(ok("eth_daily_2024-12.json"))
     frame = src.fetch("ETH", "ethereum", date(2024, 12, 14), date(2024, 12, 16)).frame
     assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == [
         "2024-12-14",
@@ -150,13 +113,13 @@ def test_rows_outside_the_range_are_dropped() -> None:
 
 
 def test_a_day_not_closed_yet_is_absent() -> None:
-    src, _, _ = make_source(sequence(ok("eth_daily_2024-12.json")))
+    src, _, _ = make_source(ok("eth_daily_2024-12.json"))
     frame = src.fetch("ETH", "ethereum", date(2024, 12, 18), date(2024, 12, 20)).frame
     assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-12-18", "2024-12-19"]
 
 
 def test_zeros_mean_no_figure_and_become_nan() -> None:
-    src, _, _ = make_source(sequence(ok("btc_2011_zeros.json")), pro_api_key="pk")
+    src, _, _ = make_source(ok("btc_2011_zeros.json"), pro_api_key="pk")
     frame = src.fetch("BTC", "bitcoin", date(2011, 7, 16), date(2011, 7, 20)).frame
     assert frame["close"].tolist() == pytest.approx([14.07, 13.9, 13.93, 14.54, 14.02])
     assert frame["market_cap"].isna().all() and frame["volume_usd"].isna().all()
@@ -165,7 +128,7 @@ def test_zeros_mean_no_figure_and_become_nan() -> None:
 def test_null_values_are_nan() -> None:
     payload = load("eth_daily_2024-12.json")
     payload["market_caps"][2][1] = None
-    src, _, _ = make_source(sequence(httpx.Response(200, json=payload)))
+    src, _, _ = make_source(httpx.Response(200, json=payload))
     frame = src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19)).frame
     assert math.isnan(frame.loc[2, "market_cap"]) and frame.loc[2, "close"] > 0
 
@@ -173,7 +136,7 @@ def test_null_values_are_nan() -> None:
 # ------------------------------------------------------------ intraday answers
 def test_hourly_points_resample_to_the_snapshot_nearest_each_midnight() -> None:
     payload = load("btc_hourly_2024-01-01.json")
-    src, _, _ = make_source(sequence(httpx.Response(200, json=payload)), now=utc(2024, 1, 5))
+    src, _, _ = make_source(httpx.Response(200, json=payload), now=utc(2024, 1, 5))
     result = src.fetch("BTC", "bitcoin", date(2024, 1, 1), date(2024, 1, 3))
     frame = result.frame
     assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == [
@@ -194,7 +157,7 @@ def test_a_midnight_without_a_nearby_point_leaves_the_day_missing() -> None:
     gap = int(utc(2024, 1, 3).timestamp() * 1000)
     for key in payload:
         payload[key] = [p for p in payload[key] if abs(p[0] - gap) > 3_600_000]
-    src, _, _ = make_source(sequence(httpx.Response(200, json=payload)), now=utc(2024, 1, 5))
+    src, _, _ = make_source(httpx.Response(200, json=payload), now=utc(2024, 1, 5))
     frame = src.fetch("BTC", "bitcoin", date(2024, 1, 1), date(2024, 1, 3)).frame
     assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-01-03"]
 
@@ -234,7 +197,7 @@ def test_a_range_in_the_future_makes_no_call() -> None:
 
 def test_empty_arrays_give_an_empty_frame_with_a_note() -> None:
     empty = httpx.Response(200, json={"prices": [], "market_caps": [], "total_volumes": []})
-    src, _, _ = make_source(sequence(empty))
+    src, _, _ = make_source(empty)
     result = src.fetch("ONDO", "ondo-finance", date(2024, 1, 1), date(2024, 1, 10))
     assert result.frame.empty
     assert {"symbol", "date", "close", "market_cap", "volume_usd"} <= set(result.frame.columns)
@@ -244,7 +207,7 @@ def test_empty_arrays_give_an_empty_frame_with_a_note() -> None:
 # ---------------------------------------------------------------------- keys
 def test_demo_key_goes_in_its_header_to_the_public_host(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COINGECKO_API_KEY", "CG-demo")
-    src, _, calls = make_source(sequence(ok("eth_daily_2024-12.json")))
+    src, _, calls = make_source(ok("eth_daily_2024-12.json"))
     src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19))
     assert src.plan == "demo" and src.history_limit_days == PUBLIC_HISTORY_DAYS
     assert calls[0].url.host == "api.coingecko.com"
@@ -255,7 +218,7 @@ def test_demo_key_goes_in_its_header_to_the_public_host(monkeypatch: pytest.Monk
 def test_pro_key_wins_and_goes_to_the_pro_host(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COINGECKO_API_KEY", "CG-demo")
     monkeypatch.setenv("COINGECKO_PRO_API_KEY", "CG-pro")
-    src, _, calls = make_source(sequence(ok("eth_daily_2024-12.json")))
+    src, _, calls = make_source(ok("eth_daily_2024-12.json"))
     src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19))
     assert src.plan == "pro" and src.history_limit_days is None
     assert calls[0].url.host == "pro-api.coingecko.com"
@@ -265,7 +228,7 @@ def test_pro_key_wins_and_goes_to_the_pro_host(monkeypatch: pytest.MonkeyPatch) 
 
 def test_explicit_key_beats_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COINGECKO_API_KEY", "from-env")
-    src, _, calls = make_source(sequence(ok("eth_daily_2024-12.json")), api_key="explicit")
+    src, _, calls = make_source(ok("eth_daily_2024-12.json"), api_key="explicit")
     src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19))
     assert calls[0].headers["x-cg-demo-api-key"] == "explicit"
 
@@ -281,9 +244,7 @@ def test_default_start_stays_inside_the_plans_history(monkeypatch: pytest.Monkey
 
 # -------------------------------------------------------------------- errors
 def test_unknown_coin_is_symbol_not_found_without_retry() -> None:
-    src, sleeps, calls = make_source(
-        sequence(httpx.Response(404, content=body("error_coin_not_found.json")))
-    )
+    src, sleeps, calls = make_source(httpx.Response(404, content=body("error_coin_not_found.json")))
     with pytest.raises(SymbolNotFoundError, match="coin not found") as info:
         src.fetch("XYZ", "not-a-coin", date(2024, 12, 1), date(2024, 12, 10))
     assert info.value.symbol == "not-a-coin"
@@ -291,9 +252,8 @@ def test_unknown_coin_is_symbol_not_found_without_retry() -> None:
 
 
 def test_history_limit_tells_the_user_what_to_do() -> None:
-    src, sleeps, calls = make_source(
-        sequence(httpx.Response(401, content=body("error_10012_time_range.json")))
-    )
+    refusal = httpx.Response(401, content=body("error_10012_time_range.json"))
+    src, sleeps, calls = make_source(refusal)
     with pytest.raises(SourceError) as info:
         src.fetch("BTC", "bitcoin", date(2019, 1, 1), date(2019, 6, 30))
     message = str(info.value)
@@ -305,62 +265,27 @@ def test_history_limit_tells_the_user_what_to_do() -> None:
 
 def test_wrong_host_for_key_is_explained() -> None:
     src, _, _ = make_source(
-        sequence(httpx.Response(401, content=body("error_10010_wrong_host.json"))), api_key="k"
+        httpx.Response(401, content=body("error_10010_wrong_host.json")), api_key="k"
     )
     with pytest.raises(SourceError, match=r"pro-api\.coingecko\.com.*COINGECKO_PRO_API_KEY"):
         src.fetch("BTC", "bitcoin", date(2024, 12, 1), date(2024, 12, 10))
 
 
-def test_429_waits_retry_after_then_succeeds() -> None:
-    limited = httpx.Response(429, content=body("error_429.json"), headers={"Retry-After": "30"})
-    src, sleeps, calls = make_source(sequence(limited, ok("eth_daily_2024-12.json")))
-    frame = src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19)).frame
-    assert len(frame) == 8 and sleeps == [30.0] and len(calls) == 2
-
-
 def test_429_without_retry_after_backs_off_in_tens_of_seconds() -> None:
     limited = httpx.Response(429, content=body("error_429.json"))
-    src, sleeps, _ = make_source(sequence(limited, ok("eth_daily_2024-12.json")))
+    src, sleeps, _ = make_source(limited, ok("eth_daily_2024-12.json"))
     src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19))
     assert len(sleeps) == 1 and 10.0 <= sleeps[0] <= 60.0
 
 
-def test_5xx_then_success() -> None:
-    src, sleeps, calls = make_source(
-        sequence(httpx.Response(503, text="busy"), ok("eth_daily_2024-12.json"))
-    )
-    assert len(src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19)).frame) == 8
-    assert len(calls) == 2 and len(sleeps) == 1
+class TestFailureModes(FailureModes):
+    """Retries, permanent failures, undecodable bodies and bad ranges (see ``source_test_helpers``)."""
 
-
-def test_timeout_then_success() -> None:
-    src, _, calls = make_source(sequence(httpx.ReadTimeout("slow"), ok("eth_daily_2024-12.json")))
-    assert len(src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19)).frame) == 8
-    assert len(calls) == 2
-
-
-def test_permanent_failures_raise_after_exactly_attempts_calls() -> None:
-    src, _, calls = make_source(sequence(httpx.Response(500, text="oops")), attempts=4)
-    with pytest.raises(ProviderUnavailableError):
-        src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19))
-    assert len(calls) == 4
-
-    limited = httpx.Response(429, content=body("error_429.json"), headers={"Retry-After": "5"})
-    src, sleeps, calls = make_source(sequence(limited), attempts=3)
-    with pytest.raises(RateLimitedError) as info:
-        src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19))
-    assert len(calls) == 3 and sleeps == [5.0, 5.0] and info.value.retry_after == 5.0
-
-
-@pytest.mark.parametrize(
-    "content",
-    [body("eth_daily_2024-12.json")[:200], b"<!DOCTYPE html><title>Just a moment...</title>", b""],
-    ids=["truncated", "html", "empty-body"],
-)
-def test_undecodable_body_is_malformed(content: bytes) -> None:
-    src, _, _ = make_source(sequence(httpx.Response(200, content=content)))
-    with pytest.raises(MalformedResponseError, match="not valid JSON"):
-        src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19))
+    make = staticmethod(make_source)
+    fixtures, good_file = FIX, "eth_daily_2024-12.json"
+    rate_limited_body = body("error_429.json")
+    symbol, provider_symbol = "ETH", "ethereum"
+    start, end, rows = date(2024, 12, 12), date(2024, 12, 19), 8
 
 
 @pytest.mark.parametrize(
@@ -378,16 +303,9 @@ def test_undecodable_body_is_malformed(content: bytes) -> None:
     ids=["list-root", "missing-series", "short-pair", "string-time", "string-value"],
 )
 def test_layout_errors_are_malformed(payload: object, match: str) -> None:
-    src, _, _ = make_source(sequence(httpx.Response(200, json=payload)))
+    src, _, _ = make_source(httpx.Response(200, json=payload))
     with pytest.raises(MalformedResponseError, match=match):
         src.fetch("ETH", "ethereum", date(2024, 12, 12), date(2024, 12, 19))
-
-
-def test_start_after_end_is_a_parameter_error() -> None:
-    src, _, calls = make_source(daily_chart)
-    with pytest.raises(ParameterError):
-        src.fetch("ETH", "ethereum", date(2024, 12, 19), date(2024, 12, 12))
-    assert calls == []
 
 
 # ---------------------------------------------------------------------- live

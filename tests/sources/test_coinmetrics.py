@@ -7,68 +7,36 @@ format (``tests/fixtures/coinmetrics``).
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from source_test_helpers import FailureModes, FixtureFiles, Step, recorded
 
 from rotation.errors import (
     MalformedResponseError,
-    ParameterError,
-    ProviderUnavailableError,
     RateLimitedError,
     SourceError,
     SymbolNotFoundError,
 )
-from rotation.sources._http import RetryPolicy
 from rotation.sources.coinmetrics import CoinMetricsSource
 
-FIX = Path(__file__).resolve().parents[1] / "fixtures" / "coinmetrics"
+FIX = FixtureFiles("coinmetrics")
+body, load, ok = FIX.bytes, FIX.json, FIX.ok
 SERIES_PATH = "/v4/timeseries/asset-metrics"
 CATALOG_PATH = "/v4/catalog-v2/asset-metrics"
 
 
-def body(name: str) -> bytes:
-    return (FIX / name).read_bytes()
-
-
 def make_source(
-    handler: Callable[[httpx.Request], httpx.Response], *, attempts: int = 3, **kwargs: object
+    *steps: Step, attempts: int = 3, **kwargs: object
 ) -> tuple[CoinMetricsSource, list[float], list[httpx.Request]]:
-    """A source whose every request is recorded and answered by ``handler``."""
-    calls: list[httpx.Request] = []
-    sleeps: list[float] = []
-
-    def recording(request: httpx.Request) -> httpx.Response:
-        calls.append(request)
-        return handler(request)
-
-    client = httpx.Client(transport=httpx.MockTransport(recording))
-    policy = RetryPolicy(attempts=attempts, initial=0.5, max_wait=30.0, sleep=sleeps.append)
-    return CoinMetricsSource(client=client, retry=policy, **kwargs), sleeps, calls
-
-
-def sequence(*responses: httpx.Response | Exception) -> Callable[[httpx.Request], httpx.Response]:
-    """Handler answering successive requests with ``responses`` (an exception is raised)."""
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        item = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-    return handler
-
-
-def ok(name: str) -> httpx.Response:
-    return httpx.Response(200, content=body(name), headers={"content-type": "application/json"})
+    """A source answering ``steps`` in order, with its recorded waits and requests."""
+    return recorded(
+        CoinMetricsSource, *steps, attempts=attempts, initial=0.5, max_wait=30.0, **kwargs
+    )
 
 
 START, END = date(2023, 3, 18), date(2023, 3, 22)
@@ -76,7 +44,7 @@ START, END = date(2023, 3, 18), date(2023, 3, 22)
 
 # ------------------------------------------------------------------ parsing
 def test_parses_strings_into_floats_and_keeps_the_close_date() -> None:
-    src, _, calls = make_source(sequence(ok("btc_2023-03-18_22.json")))
+    src, _, calls = make_source(ok("btc_2023-03-18_22.json"))
     result = src.fetch("BTC", "BTC", START, END)
     frame = result.frame
 
@@ -106,7 +74,7 @@ def test_parses_strings_into_floats_and_keeps_the_close_date() -> None:
 
 
 def test_absent_metric_is_nan_and_noted() -> None:
-    src, _, _ = make_source(sequence(ok("sol_price_only.json")))
+    src, _, _ = make_source(ok("sol_price_only.json"))
     result = src.fetch("SOL", "sol", date(2024, 3, 1), date(2024, 3, 3))
     frame = result.frame
     assert frame["close"].tolist() == pytest.approx(
@@ -118,17 +86,17 @@ def test_absent_metric_is_nan_and_noted() -> None:
 
 
 def test_null_and_missing_values_on_single_days_are_nan() -> None:
-    payload = json.loads(body("btc_2023-03-18_22.json"))
+    payload = load("btc_2023-03-18_22.json")
     payload["data"][1]["SplyCur"] = None
     del payload["data"][2]["CapMrktCurUSD"]
-    src, _, _ = make_source(sequence(httpx.Response(200, json=payload)))
+    src, _, _ = make_source(httpx.Response(200, json=payload))
     frame = src.fetch("BTC", "btc", START, END).frame
     assert math.isnan(frame.loc[1, "supply"]) and not math.isnan(frame.loc[1, "close"])
     assert math.isnan(frame.loc[2, "market_cap"]) and not math.isnan(frame.loc[2, "supply"])
 
 
 def test_rows_outside_the_range_are_dropped() -> None:
-    src, _, _ = make_source(sequence(ok("btc_2023-03-18_22.json")))
+    src, _, _ = make_source(ok("btc_2023-03-18_22.json"))
     frame = src.fetch("BTC", "btc", date(2023, 3, 19), date(2023, 3, 21)).frame
     assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == [
         "2023-03-19",
@@ -139,19 +107,19 @@ def test_rows_outside_the_range_are_dropped() -> None:
 
 # --------------------------------------------------------------- pagination
 def test_follows_next_page_url_unmodified() -> None:
-    src, _, calls = make_source(sequence(ok("btc_page1.json"), ok("btc_page2.json")))
+    src, _, calls = make_source(ok("btc_page1.json"), ok("btc_page2.json"))
     frame = src.fetch("BTC", "btc", START, END).frame
     assert len(calls) == 2
-    next_url = json.loads(body("btc_page1.json"))["next_page_url"]
+    next_url = load("btc_page1.json")["next_page_url"]
     assert str(calls[1].url) == next_url
     assert len(frame) == 5
     assert frame["close"].iloc[-1] == pytest.approx(27341.5571297487)
 
 
 def test_follows_next_page_token_when_no_url_is_given() -> None:
-    page1 = json.loads(body("btc_page1.json"))
+    page1 = load("btc_page1.json")
     del page1["next_page_url"]
-    src, _, calls = make_source(sequence(httpx.Response(200, json=page1), ok("btc_page2.json")))
+    src, _, calls = make_source(httpx.Response(200, json=page1), ok("btc_page2.json"))
     frame = src.fetch("BTC", "btc", START, END).frame
     assert len(frame) == 5
     second = calls[1].url.params
@@ -160,8 +128,8 @@ def test_follows_next_page_token_when_no_url_is_given() -> None:
 
 
 def test_a_pagination_loop_is_malformed() -> None:
-    page1 = json.loads(body("btc_page1.json"))
-    src, _, calls = make_source(sequence(httpx.Response(200, json=page1)))
+    page1 = load("btc_page1.json")
+    src, _, calls = make_source(httpx.Response(200, json=page1))
     with pytest.raises(MalformedResponseError, match="repeats"):
         src.fetch("BTC", "btc", START, END)
     assert len(calls) == 2
@@ -169,9 +137,7 @@ def test_a_pagination_loop_is_malformed() -> None:
 
 # ----------------------------------------------------------- unknown / empty
 def test_unknown_asset_is_symbol_not_found_without_retry() -> None:
-    src, sleeps, calls = make_source(
-        sequence(httpx.Response(400, content=body("error_unknown_asset.json")))
-    )
+    src, sleeps, calls = make_source(httpx.Response(400, content=body("error_unknown_asset.json")))
     with pytest.raises(SymbolNotFoundError, match="'assets'") as info:
         src.fetch("XYZ", "xyz", START, END)
     assert info.value.provider == "coinmetrics" and info.value.symbol == "xyz"
@@ -179,7 +145,7 @@ def test_unknown_asset_is_symbol_not_found_without_retry() -> None:
 
 
 def test_other_bad_parameter_is_a_source_error_not_an_unknown_symbol() -> None:
-    src, _, _ = make_source(sequence(httpx.Response(400, content=body("error_bad_time.json"))))
+    src, _, _ = make_source(httpx.Response(400, content=body("error_bad_time.json")))
     with pytest.raises(SourceError, match="start_time") as info:
         src.fetch("BTC", "btc", START, END)
     assert not isinstance(info.value, SymbolNotFoundError)
@@ -220,48 +186,21 @@ def test_catalog_refusing_the_asset_is_symbol_not_found() -> None:
         src.fetch("XYZ", "xyz", START, END)
 
 
-# ------------------------------------------------------------------ retries
-def test_429_waits_retry_after_then_succeeds() -> None:
-    limited = httpx.Response(
-        429,
-        json={"error": {"type": "too_many_requests", "message": "Requests rate limit exceeded."}},
-        headers={"Retry-After": "6"},
+# ------------------------------------------------- retries, bodies, ranges
+class TestFailureModes(FailureModes):
+    """Retries, permanent failures, undecodable bodies and bad ranges (see ``source_test_helpers``)."""
+
+    make = staticmethod(make_source)
+    fixtures, good_file = FIX, "btc_2023-03-18_22.json"
+    rate_limited_body = (
+        b'{"error": {"type": "too_many_requests", "message": "Requests rate limit exceeded."}}'
     )
-    src, sleeps, calls = make_source(sequence(limited, ok("btc_2023-03-18_22.json")))
-    frame = src.fetch("BTC", "btc", START, END).frame
-    assert len(frame) == 5
-    assert sleeps == [6.0] and len(calls) == 2
+    symbol, provider_symbol = "BTC", "btc"
+    start, end, rows = START, END, 5
 
 
-def test_5xx_then_success() -> None:
-    src, sleeps, calls = make_source(
-        sequence(httpx.Response(502, text="Bad Gateway"), ok("btc_2023-03-18_22.json"))
-    )
-    assert len(src.fetch("BTC", "btc", START, END).frame) == 5
-    assert len(calls) == 2 and len(sleeps) == 1
-
-
-def test_timeout_then_success() -> None:
-    src, sleeps, calls = make_source(
-        sequence(httpx.ReadTimeout("read timed out"), ok("btc_2023-03-18_22.json"))
-    )
-    assert len(src.fetch("BTC", "btc", START, END).frame) == 5
-    assert len(calls) == 2 and len(sleeps) == 1
-
-
-def test_permanent_5xx_is_provider_unavailable_after_exactly_attempts_calls() -> None:
-    src, sleeps, calls = make_source(
-        sequence(httpx.Response(503, text="Service Unavailable")), attempts=4
-    )
-    with pytest.raises(ProviderUnavailableError, match="after 4 attempts"):
-        src.fetch("BTC", "btc", START, END)
-    assert len(calls) == 4 and len(sleeps) == 3
-
-
-def test_permanent_429_is_rate_limited_with_retry_after() -> None:
-    src, sleeps, calls = make_source(
-        sequence(httpx.Response(429, headers={"Retry-After": "60"})), attempts=3
-    )
+def test_a_retry_after_longer_than_max_wait_is_capped() -> None:
+    src, sleeps, calls = make_source(httpx.Response(429, headers={"Retry-After": "60"}))
     with pytest.raises(RateLimitedError) as info:
         src.fetch("BTC", "btc", START, END)
     assert info.value.retry_after == 60.0
@@ -269,21 +208,6 @@ def test_permanent_429_is_rate_limited_with_retry_after() -> None:
 
 
 # ---------------------------------------------------------------- malformed
-@pytest.mark.parametrize(
-    "content",
-    [
-        body("btc_2023-03-18_22.json")[:-40],  # truncated mid-stream
-        b"<html><body>502 Bad Gateway</body></html>",
-        b"",
-    ],
-    ids=["truncated", "html", "empty-body"],
-)
-def test_undecodable_body_is_malformed(content: bytes) -> None:
-    src, _, _ = make_source(sequence(httpx.Response(200, content=content)))
-    with pytest.raises(MalformedResponseError, match="not valid JSON"):
-        src.fetch("BTC", "btc", START, END)
-
-
 @pytest.mark.parametrize(
     ("payload", "match"),
     [
@@ -311,29 +235,22 @@ def test_undecodable_body_is_malformed(content: bytes) -> None:
     ids=["list-root", "data-object", "no-time", "noon", "bad-time", "non-numeric", "other-asset"],
 )
 def test_layout_errors_are_malformed_and_name_the_problem(payload: object, match: str) -> None:
-    src, _, _ = make_source(sequence(httpx.Response(200, json=payload)))
+    src, _, _ = make_source(httpx.Response(200, json=payload))
     with pytest.raises(MalformedResponseError, match=match):
         src.fetch("BTC", "btc", START, END)
 
 
 def test_duplicate_days_are_malformed() -> None:
-    payload = json.loads(body("btc_2023-03-18_22.json"))
+    payload = load("btc_2023-03-18_22.json")
     payload["data"].append(dict(payload["data"][0], PriceUSD="1"))
-    src, _, _ = make_source(sequence(httpx.Response(200, json=payload)))
+    src, _, _ = make_source(httpx.Response(200, json=payload))
     with pytest.raises(MalformedResponseError, match="share a key"):
         src.fetch("BTC", "btc", START, END)
 
 
 # -------------------------------------------------------------- parameters
-def test_start_after_end_is_a_parameter_error_and_no_call() -> None:
-    src, _, calls = make_source(sequence(ok("btc_2023-03-18_22.json")))
-    with pytest.raises(ParameterError):
-        src.fetch("BTC", "btc", END, START)
-    assert calls == []
-
-
 def test_pro_key_goes_to_the_pro_host_as_a_query_parameter() -> None:
-    src, _, calls = make_source(sequence(ok("btc_2023-03-18_22.json")), api_key="k-123")
+    src, _, calls = make_source(ok("btc_2023-03-18_22.json"), api_key="k-123")
     src.fetch("BTC", "btc", START, END)
     assert calls[0].url.host == "api.coinmetrics.io"
     assert calls[0].url.params["api_key"] == "k-123"

@@ -7,73 +7,36 @@ and waits go to a recorder. Fixtures are ``stablecoincharts/all`` answers
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+from source_test_helpers import FailureModes, FixtureFiles, Step, recorded
 
 from rotation.errors import (
     MalformedResponseError,
-    ParameterError,
-    ProviderUnavailableError,
-    RateLimitedError,
     SourceError,
     SymbolNotFoundError,
 )
-from rotation.sources._http import RetryPolicy
 from rotation.sources.defillama import DefiLlamaSource
 
-FIX = Path(__file__).resolve().parents[1] / "fixtures" / "defillama"
+FIX = FixtureFiles("defillama")
+body, load, ok = FIX.bytes, FIX.json, FIX.ok
 LATER = datetime(2024, 2, 1, tzinfo=UTC)  # long after the fixtures' last row
 
 
-def body(name: str) -> bytes:
-    return (FIX / name).read_bytes()
-
-
-def load(name: str) -> list[dict]:
-    return json.loads(body(name))
-
-
 def make_source(
-    handler: Callable[[httpx.Request], httpx.Response], *, now: datetime = LATER, attempts: int = 3
+    *steps: Step, now: datetime = LATER, attempts: int = 3
 ) -> tuple[DefiLlamaSource, list[float], list[httpx.Request]]:
-    calls: list[httpx.Request] = []
-    sleeps: list[float] = []
-
-    def recording(request: httpx.Request) -> httpx.Response:
-        calls.append(request)
-        return handler(request)
-
-    client = httpx.Client(transport=httpx.MockTransport(recording))
-    policy = RetryPolicy(attempts=attempts, initial=0.5, max_wait=60.0, sleep=sleeps.append)
-    return DefiLlamaSource(client=client, retry=policy, now=lambda: now), sleeps, calls
-
-
-def sequence(*responses: httpx.Response | Exception) -> Callable[[httpx.Request], httpx.Response]:
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        item = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-    return handler
-
-
-def ok(name: str) -> httpx.Response:
-    return httpx.Response(200, content=body(name), headers={"content-type": "application/json"})
+    """A source answering ``steps`` in order, with its recorded waits and requests."""
+    return recorded(DefiLlamaSource, *steps, attempts=attempts, initial=0.5, now=lambda: now)
 
 
 # ------------------------------------------------------------------- parsing
 def test_one_coin_snapshots_are_shifted_back_one_day() -> None:
-    src, _, calls = make_source(sequence(ok("usdt_id1_2024-01.json")))
+    src, _, calls = make_source(ok("usdt_id1_2024-01.json"))
     result = src.fetch("USDT", "1", date(2023, 12, 31), date(2024, 1, 7))
     frame = result.frame
     rows = load("usdt_id1_2024-01.json")
@@ -94,7 +57,7 @@ def test_one_coin_snapshots_are_shifted_back_one_day() -> None:
 
 
 def test_all_stablecoins_reads_the_usd_peg_only() -> None:
-    src, _, calls = make_source(sequence(ok("all_2024-01.json")))
+    src, _, calls = make_source(ok("all_2024-01.json"))
     frame = src.fetch("STABLES", "all", date(2024, 1, 1), date(2024, 1, 3)).frame
     rows = load("all_2024-01.json")
     assert (
@@ -106,7 +69,7 @@ def test_all_stablecoins_reads_the_usd_peg_only() -> None:
 
 
 def test_the_endpoint_ignores_dates_so_rows_are_filtered_here() -> None:
-    src, _, calls = make_source(sequence(ok("usdt_id1_2024-01.json")))
+    src, _, calls = make_source(ok("usdt_id1_2024-01.json"))
     frame = src.fetch("USDT", "1", date(2024, 1, 3), date(2024, 1, 4)).frame
     assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-03", "2024-01-04"]
     assert set(calls[0].url.params) == {"stablecoin"}
@@ -117,7 +80,7 @@ def test_missing_peg_amounts_are_nan() -> None:
     rows[1]["totalCirculating"] = {}
     del rows[2]["totalCirculatingUSD"]
     rows[3]["totalCirculatingUSD"]["peggedUSD"] = None
-    src, _, _ = make_source(sequence(httpx.Response(200, json=rows)))
+    src, _, _ = make_source(httpx.Response(200, json=rows))
     frame = src.fetch("USDT", "1", date(2023, 12, 31), date(2024, 1, 8)).frame
     assert math.isnan(frame.loc[1, "supply"]) and frame.loc[1, "market_cap"] > 0
     assert math.isnan(frame.loc[2, "market_cap"]) and frame.loc[2, "supply"] > 0
@@ -128,7 +91,7 @@ def test_integer_dates_are_accepted_and_rows_are_sorted() -> None:
     rows = load("usdt_id1_2024-01.json")[::-1]
     for row in rows:
         row["date"] = int(row["date"])
-    src, _, _ = make_source(sequence(httpx.Response(200, json=rows)))
+    src, _, _ = make_source(httpx.Response(200, json=rows))
     frame = src.fetch("USDT", "1", date(2023, 12, 31), date(2024, 1, 8)).frame
     assert frame["date"].is_monotonic_increasing and len(frame) == 9
 
@@ -137,7 +100,7 @@ def test_integer_dates_are_accepted_and_rows_are_sorted() -> None:
 def test_a_last_row_under_25_hours_old_is_dropped_as_live() -> None:
     # last snapshot 2024-01-09 00:00; at 2024-01-09 18:00 it may hold a live hourly value
     src, _, _ = make_source(
-        sequence(ok("usdt_id1_2024-01.json")), now=datetime(2024, 1, 9, 18, tzinfo=UTC)
+        ok("usdt_id1_2024-01.json"), now=datetime(2024, 1, 9, 18, tzinfo=UTC)
     )
     result = src.fetch("USDT", "1", date(2024, 1, 1), date(2024, 1, 31))
     assert result.frame["date"].max().date() == date(2024, 1, 7)
@@ -146,14 +109,14 @@ def test_a_last_row_under_25_hours_old_is_dropped_as_live() -> None:
 
 def test_a_last_row_older_than_25_hours_is_a_close() -> None:
     now = datetime(2024, 1, 10, 1, 1, tzinfo=UTC)
-    src, _, _ = make_source(sequence(ok("usdt_id1_2024-01.json")), now=now)
+    src, _, _ = make_source(ok("usdt_id1_2024-01.json"), now=now)
     result = src.fetch("USDT", "1", date(2024, 1, 1), date(2024, 1, 31))
     assert result.frame["date"].max().date() == date(2024, 1, 8) and result.notes == []
 
 
 # -------------------------------------------------------- unknown and empty
 def test_unknown_id_answered_with_an_empty_list_is_symbol_not_found() -> None:
-    src, sleeps, calls = make_source(sequence(httpx.Response(200, json=[])))
+    src, sleeps, calls = make_source(httpx.Response(200, json=[]))
     with pytest.raises(SymbolNotFoundError, match="no stablecoin with id 999"):
         src.fetch("X", "999", date(2024, 1, 1), date(2024, 1, 5))
     assert len(calls) == 1 and sleeps == []
@@ -161,20 +124,20 @@ def test_unknown_id_answered_with_an_empty_list_is_symbol_not_found() -> None:
 
 @pytest.mark.parametrize("bad", ["usdt", "tether", "1.5", ""])
 def test_non_numeric_ids_are_refused_before_any_call(bad: str) -> None:
-    src, _, calls = make_source(sequence(ok("usdt_id1_2024-01.json")))
+    src, _, calls = make_source(ok("usdt_id1_2024-01.json"))
     with pytest.raises(SymbolNotFoundError, match="USDT 1, USDC 2"):
         src.fetch("USDT", bad, date(2024, 1, 1), date(2024, 1, 5))
     assert calls == []
 
 
 def test_empty_all_chart_is_a_source_error() -> None:
-    src, _, _ = make_source(sequence(httpx.Response(200, json=[])))
+    src, _, _ = make_source(httpx.Response(200, json=[]))
     with pytest.raises(SourceError, match="no stablecoin history"):
         src.fetch("STABLES", "all", date(2024, 1, 1), date(2024, 1, 5))
 
 
 def test_range_without_rows_is_an_empty_frame_with_a_note() -> None:
-    src, _, _ = make_source(sequence(ok("usdt_id1_2024-01.json")))
+    src, _, _ = make_source(ok("usdt_id1_2024-01.json"))
     result = src.fetch("USDT", "1", date(2019, 1, 1), date(2019, 12, 31))
     assert result.frame.empty and {"symbol", "date", "supply", "market_cap"} <= set(
         result.frame.columns
@@ -183,64 +146,29 @@ def test_range_without_rows_is_an_empty_frame_with_a_note() -> None:
 
 
 def test_a_coin_not_pegged_to_the_dollar_is_refused() -> None:
-    src, _, _ = make_source(sequence(ok("eur_pegged_2024-01.json")))
+    src, _, _ = make_source(ok("eur_pegged_2024-01.json"))
     with pytest.raises(SourceError, match="pegged to peggedEUR"):
         src.fetch("EURC", "50", date(2024, 1, 1), date(2024, 1, 5))
 
 
-# -------------------------------------------------------------------- retries
-def test_429_waits_retry_after_then_succeeds() -> None:
-    limited = httpx.Response(429, text="Too Many Requests", headers={"Retry-After": "20"})
-    src, sleeps, calls = make_source(sequence(limited, ok("usdt_id1_2024-01.json")))
-    assert len(src.fetch("USDT", "1", date(2024, 1, 1), date(2024, 1, 5)).frame) == 5
-    assert sleeps == [20.0] and len(calls) == 2
+# ------------------------------------------------- retries, bodies, ranges
+class TestFailureModes(FailureModes):
+    """Retries, permanent failures, undecodable bodies and bad ranges (see ``source_test_helpers``)."""
 
-
-def test_5xx_then_success() -> None:
-    src, sleeps, calls = make_source(
-        sequence(httpx.Response(500, text="error"), ok("usdt_id1_2024-01.json"))
-    )
-    assert len(src.fetch("USDT", "1", date(2024, 1, 1), date(2024, 1, 5)).frame) == 5
-    assert len(calls) == 2 and len(sleeps) == 1
-
-
-def test_timeout_then_success() -> None:
-    src, _, calls = make_source(sequence(httpx.ReadTimeout("slow"), ok("usdt_id1_2024-01.json")))
-    assert len(src.fetch("USDT", "1", date(2024, 1, 1), date(2024, 1, 5)).frame) == 5
-    assert len(calls) == 2
-
-
-def test_permanent_failures_raise_after_exactly_attempts_calls() -> None:
-    src, _, calls = make_source(sequence(httpx.ReadTimeout("slow")), attempts=4)
-    with pytest.raises(ProviderUnavailableError, match=r"timed out.*after 4 attempts"):
-        src.fetch("USDT", "1", date(2024, 1, 1), date(2024, 1, 5))
-    assert len(calls) == 4
-
-    src, _, calls = make_source(sequence(httpx.Response(429)), attempts=3)
-    with pytest.raises(RateLimitedError):
-        src.fetch("USDT", "1", date(2024, 1, 1), date(2024, 1, 5))
-    assert len(calls) == 3
+    make = staticmethod(make_source)
+    fixtures, good_file = FIX, "usdt_id1_2024-01.json"
+    symbol, provider_symbol = "USDT", "1"
+    start, end, rows = date(2024, 1, 1), date(2024, 1, 5), 5
 
 
 def test_other_4xx_is_a_source_error() -> None:
-    src, _, calls = make_source(sequence(httpx.Response(403, text="Forbidden")))
+    src, _, calls = make_source(httpx.Response(403, text="Forbidden"))
     with pytest.raises(SourceError, match="HTTP 403"):
         src.fetch("USDT", "1", date(2024, 1, 1), date(2024, 1, 5))
     assert len(calls) == 1
 
 
 # ------------------------------------------------------------------ malformed
-@pytest.mark.parametrize(
-    "content",
-    [body("usdt_id1_2024-01.json")[:300], b"<html>cloudflare</html>", b""],
-    ids=["truncated", "html", "empty-body"],
-)
-def test_undecodable_body_is_malformed(content: bytes) -> None:
-    src, _, _ = make_source(sequence(httpx.Response(200, content=content)))
-    with pytest.raises(MalformedResponseError, match="not valid JSON"):
-        src.fetch("USDT", "1", date(2024, 1, 1), date(2024, 1, 5))
-
-
 @pytest.mark.parametrize(
     ("payload", "match"),
     [
@@ -263,16 +191,9 @@ def test_undecodable_body_is_malformed(content: bytes) -> None:
     ],
 )
 def test_layout_errors_are_malformed(payload: object, match: str) -> None:
-    src, _, _ = make_source(sequence(httpx.Response(200, json=payload)))
+    src, _, _ = make_source(httpx.Response(200, json=payload))
     with pytest.raises(MalformedResponseError, match=match):
         src.fetch("USDT", "1", date(2023, 12, 1), date(2024, 1, 31))
-
-
-def test_start_after_end_is_a_parameter_error() -> None:
-    src, _, calls = make_source(sequence(ok("usdt_id1_2024-01.json")))
-    with pytest.raises(ParameterError):
-        src.fetch("USDT", "1", date(2024, 1, 5), date(2024, 1, 1))
-    assert calls == []
 
 
 # ----------------------------------------------------------------------- live

@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-from datetime import date, datetime, timedelta, UTC
-from email.utils import format_datetime
-from pathlib import Path
+from datetime import date
+from functools import partial
 from typing import Any
 
 import httpx
 import pandas as pd
 import pytest
+from source_test_helpers import FailureModes, FixtureFiles, Script, offline_source, recorded
 
 from rotation._frames import validate_frame
 from rotation.errors import (
     MalformedResponseError,
     ParameterError,
-    ProviderUnavailableError,
-    RateLimitedError,
     SourceError,
     SymbolNotFoundError,
 )
-from rotation.sources import _http
 from rotation.sources._http import RetryPolicy
 from rotation.sources.fred import FredSource, parse_fredgraph_csv, parse_observations
 
+FIX = FixtureFiles("fred")
 KEY = "0123456789abcdef0123456789abcdef"
 DGS2 = {
     "2024-06-10": 4.87, "2024-06-11": 4.81, "2024-06-12": 4.75, "2024-06-13": 4.68, "2024-06-14": 4.67,
@@ -37,43 +34,13 @@ DGS2 = {
 START, END = date(2024, 6, 10), date(2024, 6, 24)
 
 
-@pytest.fixture(scope="module")
-def fx(fixtures_dir: Path) -> Path:
-    return fixtures_dir / "fred"
+def fred(server: Script, *, api_key: str | None = None, attempts: int = 4) -> FredSource:
+    """A FredSource answering from ``server`` (retries do not wait)."""
+    return offline_source(FredSource, server, attempts=attempts, api_key=api_key)
 
 
-class Server:
-    """MockTransport handler: replays scripted steps (or calls a function), records requests."""
-
-    def __init__(self, *steps: Any) -> None:
-        self.steps = list(steps)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        step = self.steps[min(len(self.requests), len(self.steps)) - 1]
-        if isinstance(step, type) and issubclass(step, Exception):
-            raise step("scripted failure", request=request)
-        if callable(step) and not isinstance(step, httpx.Response):
-            return step(request)
-        return step
-
-    @property
-    def calls(self) -> int:
-        return len(self.requests)
-
-
-def fred(server: Server, *, api_key: str | None = None, waits: list[float] | None = None, attempts: int = 4) -> FredSource:
-    sleep = waits.append if waits is not None else (lambda s: None)
-    return FredSource(
-        client=httpx.Client(transport=httpx.MockTransport(server)),
-        retry=RetryPolicy(attempts=attempts, sleep=sleep),
-        api_key=api_key,
-    )
-
-
-def csv_response(path: Path) -> httpx.Response:
-    return httpx.Response(200, content=path.read_bytes(), headers={"Content-Type": "text/csv"})
+def csv_response(name: str) -> httpx.Response:
+    return FIX.ok(name, content_type="text/csv")
 
 
 def as_dict(frame: pd.DataFrame) -> dict[str, float]:
@@ -89,8 +56,8 @@ def same(a: dict[str, float], b: dict[str, float]) -> bool:
 # --------------------------------------------------------------------------- no-key CSV
 
 
-def test_csv_current_header(fx: Path) -> None:
-    server = Server(csv_response(fx / "dgs2_observation_date.csv"))
+def test_csv_current_header() -> None:
+    server = Script(csv_response("dgs2_observation_date.csv"))
     res = fred(server).fetch("DGS2", "DGS2", START, END)
     f = res.frame
     assert f.columns.tolist() == ["symbol", "date", "value"]
@@ -101,15 +68,15 @@ def test_csv_current_header(fx: Path) -> None:
     validate_frame(f, "macro")
 
 
-def test_csv_legacy_header_dot_and_crlf(fx: Path) -> None:
-    server = Server(csv_response(fx / "dgs2_DATE_legacy.csv"))
+def test_csv_legacy_header_dot_and_crlf() -> None:
+    server = Script(csv_response("dgs2_DATE_legacy.csv"))
     f = fred(server).fetch("US2Y", "DGS2", START, END).frame
     assert same(as_dict(f), DGS2)
     assert (f["symbol"] == "US2Y").all()  # rotation's symbol, not FRED's id
 
 
-def test_csv_request_shape(fx: Path) -> None:
-    server = Server(csv_response(fx / "dgs2_observation_date.csv"))
+def test_csv_request_shape() -> None:
+    server = Script(csv_response("dgs2_observation_date.csv"))
     fred(server).fetch("DGS2", "DGS2", START, END)
     (req,) = server.requests
     assert str(req.url).startswith("https://fred.stlouisfed.org/graph/fredgraph.csv?")
@@ -126,8 +93,8 @@ def test_own_client_sends_no_accept_header() -> None:
     assert src.client.is_closed
 
 
-def test_csv_date_range_is_enforced_even_if_server_sends_more(fx: Path) -> None:
-    server = Server(csv_response(fx / "dgs2_observation_date.csv"))
+def test_csv_date_range_is_enforced_even_if_server_sends_more() -> None:
+    server = Script(csv_response("dgs2_observation_date.csv"))
     f = fred(server).fetch("DGS2", "DGS2", date(2024, 6, 12), date(2024, 6, 18)).frame
     assert f["date"].dt.strftime("%Y-%m-%d").tolist() == [
         "2024-06-12", "2024-06-13", "2024-06-14", "2024-06-17", "2024-06-18",
@@ -135,7 +102,7 @@ def test_csv_date_range_is_enforced_even_if_server_sends_more(fx: Path) -> None:
 
 
 def test_csv_header_only_is_empty_with_a_note() -> None:
-    server = Server(httpx.Response(200, text="observation_date,DGS2\n"))
+    server = Script(httpx.Response(200, text="observation_date,DGS2\n"))
     res = fred(server).fetch("DGS2", "DGS2", START, END)
     assert res.frame.empty
     assert res.notes == ["FRED returned no values for DGS2 in 2024-06-10..2024-06-24"]
@@ -144,23 +111,23 @@ def test_csv_header_only_is_empty_with_a_note() -> None:
 
 @pytest.mark.parametrize("status", [400, 404])
 def test_csv_unknown_series_status(status: int) -> None:
-    server = Server(httpx.Response(status, text="<html><title>Error</title></html>"))
+    server = Script(httpx.Response(status, text="<html><title>Error</title></html>"))
     with pytest.raises(SymbolNotFoundError) as info:
         fred(server).fetch("X", "NOTASERIES", START, END)
     assert info.value.provider == "fred" and info.value.symbol == "NOTASERIES"
     assert server.calls == 1
 
 
-def test_csv_unknown_series_error_page_at_200(fx: Path) -> None:
-    page = httpx.Response(200, content=(fx / "error_page.html").read_bytes(), headers={"Content-Type": "text/html"})
+def test_csv_unknown_series_error_page_at_200() -> None:
+    page = httpx.Response(200, content=FIX.bytes("error_page.html"), headers={"Content-Type": "text/html"})
     with pytest.raises(SymbolNotFoundError, match="error page"):
-        fred(Server(page)).fetch("X", "NOTASERIES", START, END)
+        fred(Script(page)).fetch("X", "NOTASERIES", START, END)
 
 
-def test_csv_other_html_is_malformed_not_a_crash(fx: Path) -> None:
-    page = httpx.Response(200, content=(fx / "maintenance.html").read_bytes(), headers={"Content-Type": "text/html"})
+def test_csv_other_html_is_malformed_not_a_crash() -> None:
+    page = httpx.Response(200, content=FIX.bytes("maintenance.html"), headers={"Content-Type": "text/html"})
     with pytest.raises(MalformedResponseError, match="got an HTML page titled 'FRED | St. Louis Fed - Scheduled"):
-        fred(Server(page)).fetch("DGS2", "DGS2", START, END)
+        fred(Script(page)).fetch("DGS2", "DGS2", START, END)
 
 
 @pytest.mark.parametrize(
@@ -179,7 +146,7 @@ def test_csv_other_html_is_malformed_not_a_crash(fx: Path) -> None:
 )
 def test_csv_malformed_bodies(body: str, message: str) -> None:
     with pytest.raises(MalformedResponseError) as info:
-        fred(Server(httpx.Response(200, text=body))).fetch("DGS2", "DGS2", START, END)
+        fred(Script(httpx.Response(200, text=body))).fetch("DGS2", "DGS2", START, END)
     assert message in str(info.value)
 
 
@@ -188,65 +155,52 @@ def test_csv_value_column_is_case_insensitive() -> None:
     assert f["value"].tolist() == [4.87]
 
 
-def test_csv_truncated_mid_row_is_malformed(fx: Path) -> None:
-    raw = (fx / "dgs2_observation_date.csv").read_text()
-    cut = raw[: raw.index("2024-06-13") + 6]  # "...\n2024-0"
-    with pytest.raises(MalformedResponseError, match=r"line 5: expected 2 fields, got 1: \['2024-0'\]"):
-        fred(Server(httpx.Response(200, text=cut))).fetch("DGS2", "DGS2", START, END)
+# --------------------------------------------------------------------------- failure modes
 
 
-# --------------------------------------------------------------------------- retries (no-key path)
+class TestCsvFailureModes(FailureModes):
+    """The shared failure modes (see ``source_test_helpers``) on the no-key CSV download."""
+
+    make = staticmethod(partial(recorded, FredSource))
+    fixtures, good_file = FIX, "dgs2_observation_date.csv"
+    symbol = provider_symbol = "DGS2"
+    start, end, rows = START, END, 11
+
+    def good(self) -> httpx.Response:
+        return csv_response(self.good_file)
+
+    def undecodable(self, kind: str) -> tuple[bytes, str]:
+        """CSV, not JSON: the same kinds of body, each with the CSV parser's own message."""
+        if kind == "truncated":  # cut mid-row: "...\n2024-0"
+            raw = FIX.bytes("dgs2_observation_date.csv")
+            cut = raw[: raw.index(b"2024-06-13") + 6]
+            return cut, r"line 5: expected 2 fields, got 1: \['2024-0'\]"
+        body, _ = super().undecodable(kind)
+        if kind == "html":
+            return body, "expected CSV, got an HTML page titled 'Just a moment...'"
+        return body, "empty response where CSV was expected"
 
 
-def test_csv_429_retry_after_seconds_then_success(fx: Path) -> None:
-    waits: list[float] = []
-    server = Server(httpx.Response(429, headers={"Retry-After": "9"}), csv_response(fx / "dgs2_observation_date.csv"))
-    res = fred(server, waits=waits).fetch("DGS2", "DGS2", START, END)
-    assert len(res.frame) == 11 and waits == [9.0] and server.calls == 2
+class TestApiFailureModes(FailureModes):
+    """The shared failure modes (see ``source_test_helpers``) on the keyed JSON API."""
+
+    make = staticmethod(partial(recorded, FredSource, api_key=KEY))
+    fixtures, good_file = FIX, "walcl_observations.json"
+    symbol = provider_symbol = "WALCL"
+    start, end, rows = date(2024, 5, 1), date(2024, 6, 30), 9
 
 
-def test_csv_429_retry_after_http_date_then_success(fx: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    now = datetime(2024, 6, 25, 12, 0, tzinfo=UTC)
-
-    class _Frozen(datetime):
-        @classmethod
-        def now(cls, tz=None):  # noqa: ANN001, ANN206
-            return now
-
-    monkeypatch.setattr(_http, "datetime", _Frozen)
-    waits: list[float] = []
-    stamp = format_datetime(now + timedelta(seconds=17), usegmt=True)
-    server = Server(httpx.Response(429, headers={"Retry-After": stamp}), csv_response(fx / "dgs2_observation_date.csv"))
-    fred(server, waits=waits).fetch("DGS2", "DGS2", START, END)
-    assert waits == [17.0]
-
-
-def test_csv_429_forever_is_rate_limited() -> None:
-    server = Server(httpx.Response(429, headers={"Retry-After": "2"}))
-    with pytest.raises(RateLimitedError) as info:
-        fred(server, attempts=3).fetch("DGS2", "DGS2", START, END)
-    assert info.value.retry_after == 2.0 and server.calls == 3
-
-
-def test_csv_5xx_and_timeout_then_success(fx: Path) -> None:
-    server = Server(httpx.Response(503), httpx.ReadTimeout, csv_response(fx / "dgs2_observation_date.csv"))
+def test_csv_5xx_and_timeout_then_success() -> None:
+    server = Script(httpx.Response(503), httpx.ReadTimeout, csv_response("dgs2_observation_date.csv"))
     res = fred(server).fetch("DGS2", "DGS2", START, END)
     assert len(res.frame) == 11 and server.calls == 3
-
-
-def test_csv_permanent_5xx_after_exactly_attempts() -> None:
-    waits: list[float] = []
-    server = Server(httpx.Response(504))
-    with pytest.raises(ProviderUnavailableError, match="HTTP 504"):
-        fred(server, waits=waits, attempts=3).fetch("DGS2", "DGS2", START, END)
-    assert server.calls == 3 and len(waits) == 2
 
 
 # --------------------------------------------------------------------------- keyed API
 
 
-def test_api_parse_and_request(fx: Path) -> None:
-    server = Server(httpx.Response(200, content=(fx / "walcl_observations.json").read_bytes()))
+def test_api_parse_and_request() -> None:
+    server = Script(httpx.Response(200, content=FIX.bytes("walcl_observations.json")))
     src = fred(server, api_key=KEY)
     assert src.keyed
     res = src.fetch("WALCL", "WALCL", date(2024, 5, 1), date(2024, 6, 30))
@@ -261,22 +215,22 @@ def test_api_parse_and_request(fx: Path) -> None:
     assert q["observation_start"] == "2024-05-01" and q["observation_end"] == "2024-06-30"
 
 
-def test_api_dot_is_missing(fx: Path) -> None:
-    doc = json.loads((fx / "walcl_observations.json").read_text())
+def test_api_dot_is_missing() -> None:
+    doc = FIX.json("walcl_observations.json")
     doc["observations"][3]["value"] = "."
     f = parse_observations(doc, symbol="WALCL", series_id="WALCL")
     assert math.isnan(f["value"].iloc[3]) and f["value"].notna().sum() == 8
 
 
-def test_api_pages_through_count(fx: Path) -> None:
-    doc = json.loads((fx / "walcl_observations.json").read_text())
+def test_api_pages_through_count() -> None:
+    doc = FIX.json("walcl_observations.json")
 
     def page(request: httpx.Request) -> httpx.Response:
         offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
         body = dict(doc, offset=offset, limit=limit, observations=doc["observations"][offset : offset + limit])
         return httpx.Response(200, json=body)
 
-    server = Server(page)
+    server = Script(page)
     src = fred(server, api_key=KEY)
     src.page_size = 4  # type: ignore[misc]  # instance override of the class default
     f = src.fetch("WALCL", "WALCL", date(2024, 5, 1), date(2024, 6, 30)).frame
@@ -284,16 +238,16 @@ def test_api_pages_through_count(fx: Path) -> None:
     assert [r.url.params["offset"] for r in server.requests] == ["0", "4", "8"]
 
 
-def test_api_unknown_series(fx: Path) -> None:
-    server = Server(httpx.Response(400, content=(fx / "series_does_not_exist_400.json").read_bytes()))
+def test_api_unknown_series() -> None:
+    server = Script(httpx.Response(400, content=FIX.bytes("series_does_not_exist_400.json")))
     with pytest.raises(SymbolNotFoundError, match="does not exist") as info:
         fred(server, api_key=KEY).fetch("X", "NOTASERIES", START, END)
     assert server.calls == 1
     assert KEY not in str(info.value) and KEY not in repr(info.value)
 
 
-def test_api_bad_key_is_not_an_unknown_series(fx: Path) -> None:
-    server = Server(httpx.Response(400, content=(fx / "api_key_not_registered_400.json").read_bytes()))
+def test_api_bad_key_is_not_an_unknown_series() -> None:
+    server = Script(httpx.Response(400, content=FIX.bytes("api_key_not_registered_400.json")))
     with pytest.raises(SourceError) as info:
         fred(server, api_key=KEY).fetch("DGS2", "DGS2", START, END)
     assert not isinstance(info.value, SymbolNotFoundError)
@@ -301,13 +255,13 @@ def test_api_bad_key_is_not_an_unknown_series(fx: Path) -> None:
 
 
 def test_api_observations_missing_is_malformed() -> None:
-    server = Server(httpx.Response(200, json={"count": 0, "offset": 0}))
+    server = Script(httpx.Response(200, json={"count": 0, "offset": 0}))
     with pytest.raises(MalformedResponseError, match="no 'observations' array"):
         fred(server, api_key=KEY).fetch("DGS2", "DGS2", START, END)
 
 
-def test_api_entry_without_value_is_malformed(fx: Path) -> None:
-    doc = json.loads((fx / "walcl_observations.json").read_text())
+def test_api_entry_without_value_is_malformed() -> None:
+    doc = FIX.json("walcl_observations.json")
     del doc["observations"][2]["value"]
     with pytest.raises(MalformedResponseError, match=r"observations\[2\] lacks 'date' or 'value'"):
         parse_observations(doc, symbol="WALCL", series_id="WALCL")
@@ -340,7 +294,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
     ids=["unknown", "bad-key", "429", "500", "timeout", "connect", "truncated", "html", "echo-403", "echo-200"],
 )
 def test_api_key_never_appears_in_errors(steps: list[Any]) -> None:
-    server = Server(*steps)
+    server = Script(*steps)
     with pytest.raises(SourceError) as info:
         fred(server, api_key=KEY, attempts=2).fetch("DGS2", "DGS2", START, END)
     for exc in _chain(info.value):
@@ -349,8 +303,8 @@ def test_api_key_never_appears_in_errors(steps: list[Any]) -> None:
     assert KEY in str(server.requests[0].url)  # it was really sent
 
 
-def test_api_key_masked_in_httpx_request_log(fx: Path, caplog: pytest.LogCaptureFixture) -> None:
-    server = Server(httpx.Response(200, content=(fx / "walcl_observations.json").read_bytes()))
+def test_api_key_masked_in_httpx_request_log(caplog: pytest.LogCaptureFixture) -> None:
+    server = Script(httpx.Response(200, content=FIX.bytes("walcl_observations.json")))
     with caplog.at_level(logging.DEBUG):
         fred(server, api_key=KEY).fetch("WALCL", "WALCL", date(2024, 5, 1), date(2024, 6, 30))
     assert "HTTP Request: GET https://api.stlouisfed.org" in caplog.text
@@ -365,12 +319,12 @@ def test_bad_key_format_is_rejected_without_echo() -> None:
 
 
 def test_repr_hides_the_key() -> None:
-    src = fred(Server(httpx.Response(500)), api_key=KEY)
+    src = fred(Script(httpx.Response(500)), api_key=KEY)
     assert KEY not in repr(src) and repr(src) == "FredSource(mode=api)"
 
 
-def test_blank_key_means_no_key(fx: Path) -> None:
-    server = Server(csv_response(fx / "dgs2_observation_date.csv"))
+def test_blank_key_means_no_key() -> None:
+    server = Script(csv_response("dgs2_observation_date.csv"))
     src = fred(server, api_key="  ")
     assert not src.keyed
     src.fetch("DGS2", "DGS2", START, END)
@@ -385,7 +339,7 @@ def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bad_arguments() -> None:
-    src = fred(Server(httpx.Response(500)))
+    src = fred(Script(httpx.Response(500)))
     with pytest.raises(ParameterError, match="after end"):
         src.fetch("DGS2", "DGS2", END, START)
     with pytest.raises(ParameterError, match="provider_symbol"):

@@ -6,22 +6,22 @@ nothing touches the network and nothing really waits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
 import pytest
+from source_test_helpers import Script, freeze_http_clock, offline_source
 
 from rotation.errors import (
     ConnectionFailedError,
+    MalformedResponseError,
     ProviderUnavailableError,
     RateLimitedError,
     SourceError,
     SymbolNotFoundError,
 )
-from rotation.sources import _http
-from rotation.sources._http import USER_AGENT, HttpSource, RetryPolicy, make_client, parse_retry_after
+from rotation.sources._http import USER_AGENT, HttpSource, make_client, parse_retry_after
 
 URL = "https://api.example.test/v1/thing"
 NOW = datetime(2024, 6, 12, 14, 0, 0, tzinfo=UTC)
@@ -31,47 +31,19 @@ class _Probe(HttpSource):
     name = "probe"
 
 
-class Script:
-    """A MockTransport handler replaying a list of responses/exceptions, one per call."""
-
-    def __init__(self, *steps: httpx.Response | type[Exception] | Callable[[httpx.Request], httpx.Response]):
-        self.steps = list(steps)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        step = self.steps[min(len(self.requests), len(self.steps)) - 1]
-        if isinstance(step, type) and issubclass(step, Exception):
-            raise step("scripted failure", request=request)
-        if callable(step) and not isinstance(step, httpx.Response):
-            return step(request)
-        return step
-
-    @property
-    def calls(self) -> int:
-        return len(self.requests)
-
-
 @pytest.fixture
 def waits() -> list[float]:
     return []
 
 
 def probe(script: Script, waits: list[float], **policy: float) -> _Probe:
-    retry = RetryPolicy(sleep=waits.append, **policy)  # type: ignore[arg-type]
-    return _Probe(client=httpx.Client(transport=httpx.MockTransport(script)), retry=retry)
+    return offline_source(_Probe, script, waits, **policy)  # type: ignore[arg-type]
 
 
 @pytest.fixture
 def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
     """Pin ``datetime.now`` inside _http so HTTP-date Retry-After values are exact."""
-
-    class _Frozen(datetime):
-        @classmethod
-        def now(cls, tz=None):  # noqa: ANN001, ANN206 - mirrors datetime.now
-            return NOW if tz is None else NOW.astimezone(tz)
-
-    monkeypatch.setattr(_http, "datetime", _Frozen)
+    freeze_http_clock(monkeypatch, NOW)
     return NOW
 
 
@@ -251,6 +223,114 @@ def test_other_4xx_is_a_plain_source_error_quoting_the_body(waits: list[float]) 
     assert type(info.value) is SourceError
     assert script.calls == 1 and waits == []
     assert "HTTP 403: Forbidden by policy" in str(info.value)
+
+
+def test_other_4xx_carries_status_body_and_headers(waits: list[float]) -> None:
+    body = '{"code": -1121, "msg": "Invalid symbol."}' + " " * 300  # longer than the quote
+    script = Script(httpx.Response(418, text=body, headers={"Retry-After": "60", "X-Trace": "t1"}))
+    with pytest.raises(SourceError) as info:
+        probe(script, waits).get(URL, symbol="X", not_found=())
+    err = info.value
+    assert err.status_code == 418 and err.body == body
+    assert err.headers is not None and err.headers["retry-after"] == "60"  # httpx lower-cases names
+    assert err.headers["x-trace"] == "t1"
+    assert script.calls == 1 and waits == []
+
+
+# --------------------------------------------------------------------------- get_json
+
+
+class _Secretive(_Probe):
+    def _redact(self, text: str) -> str:
+        return text.replace("secret-token", "***")
+
+
+def test_get_json_decodes_the_body_and_passes_the_request_on(waits: list[float]) -> None:
+    script = Script(httpx.Response(200, json={"data": [1, 2.5, None]}))
+    doc = probe(script, waits).get_json(URL, params={"a": "1"}, headers={"X-Test": "yes"})
+    assert doc == {"data": [1, 2.5, None]}
+    sent = script.requests[0]
+    assert sent.url.params["a"] == "1" and sent.headers["X-Test"] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("content", "quoted"),
+    [
+        (b'{"data": [1, 2', "'{\"data\": [1, 2'"),
+        (b"<html>\n<title>busy</title></html>", "'<html> <title>busy</title></html>'"),
+        (b"", "''"),
+        (b"\x80\x81 not utf-8", None),
+    ],
+    ids=["truncated", "html", "empty", "not-utf8"],
+)
+def test_get_json_undecodable_body_is_malformed(
+    waits: list[float], content: bytes, quoted: str | None
+) -> None:
+    script = Script(httpx.Response(200, content=content))
+    with pytest.raises(MalformedResponseError, match="not valid JSON") as info:
+        probe(script, waits).get_json(URL, symbol="BTC")
+    err = info.value
+    assert (err.provider, err.symbol) == ("probe", "BTC")
+    if quoted is not None:
+        assert str(err).endswith(f"body starts {quoted}")
+    assert err.__cause__ is None and err.__context__ is None  # no raw body in the chain
+    assert script.calls == 1 and waits == []
+
+
+def test_get_json_quotes_the_body_after_redact(waits: list[float]) -> None:
+    # the secret straddles the 120-character cut: it must be masked before the cut
+    body = "x" * 110 + "secret-token and more"
+    src = offline_source(_Secretive, Script(httpx.Response(200, text=body)), waits)
+    with pytest.raises(MalformedResponseError) as info:
+        src.get_json(URL)
+    assert "secr" not in str(info.value) and "***" in str(info.value)
+
+
+def test_get_json_refusal_translates_a_4xx(waits: list[float]) -> None:
+    seen: list[SourceError] = []
+
+    def refusal(exc: SourceError) -> SourceError:
+        seen.append(exc)
+        return SymbolNotFoundError(
+            f"translated {exc.status_code}", provider="probe", symbol=exc.symbol
+        )
+
+    script = Script(httpx.Response(400, json={"code": -1121}, headers={"Retry-After": "5"}))
+    with pytest.raises(SymbolNotFoundError, match="translated 400") as info:
+        probe(script, waits).get_json(URL, symbol="XYZ", not_found=(), refusal=refusal)
+    (original,) = seen
+    assert original.status_code == 400 and original.body == '{"code":-1121}'
+    assert original.headers is not None and original.headers["retry-after"] == "5"
+    assert original.symbol == "XYZ"
+    assert info.value.__context__ is None
+    assert script.calls == 1 and waits == []
+
+
+def test_get_json_without_refusal_raises_the_plain_4xx(waits: list[float]) -> None:
+    script = Script(httpx.Response(403, text="Forbidden"))
+    with pytest.raises(SourceError, match="HTTP 403: Forbidden") as info:
+        probe(script, waits).get_json(URL)
+    assert type(info.value) is SourceError and info.value.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("step", "error"),
+    [
+        (httpx.Response(404, text="gone"), SymbolNotFoundError),
+        (httpx.Response(503), ProviderUnavailableError),
+        (httpx.Response(429), RateLimitedError),
+        (httpx.ConnectError, ConnectionFailedError),
+    ],
+    ids=["not-found", "5xx", "429", "connect"],
+)
+def test_get_json_refusal_sees_only_non_retryable_4xx(
+    waits: list[float], step: object, error: type[SourceError]
+) -> None:
+    seen: list[SourceError] = []
+    src = probe(Script(step), waits, attempts=2)  # type: ignore[arg-type]
+    with pytest.raises(error):
+        src.get_json(URL, refusal=seen.append)  # type: ignore[arg-type]
+    assert seen == []
 
 
 # --------------------------------------------------------------------------- client ownership

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import copy
-import json
 import re
-from datetime import UTC, date, datetime, timedelta
-from email.utils import format_datetime
-from pathlib import Path
+from functools import partial
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,20 +13,19 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from source_test_helpers import FailureModes, FixtureFiles, Script, offline_source, recorded
 
 from rotation._frames import validate_frame
 from rotation.errors import (
     MalformedResponseError,
     ParameterError,
-    ProviderUnavailableError,
-    RateLimitedError,
     SourceError,
     SymbolNotFoundError,
 )
-from rotation.sources import _http
 from rotation.sources._http import RetryPolicy
 from rotation.sources.yahoo import YahooSource, chart_params, parse_chart
 
+FIX = FixtureFiles("yahoo")
 NY = ZoneInfo("America/New_York")
 NVDA_DAYS = [
     "2024-06-03", "2024-06-04", "2024-06-05", "2024-06-06", "2024-06-07",
@@ -36,46 +33,19 @@ NVDA_DAYS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def fixtures(fixtures_dir: Path) -> Path:
-    return fixtures_dir / "yahoo"
+@pytest.fixture
+def nvda() -> dict[str, Any]:
+    return FIX.json("nvda_2024-06_split_dividend.json")
 
 
 @pytest.fixture
-def nvda(fixtures: Path) -> dict[str, Any]:
-    return json.loads((fixtures / "nvda_2024-06_split_dividend.json").read_text())
+def btc() -> dict[str, Any]:
+    return FIX.json("btc-usd_2024-06_live.json")
 
 
-@pytest.fixture
-def btc(fixtures: Path) -> dict[str, Any]:
-    return json.loads((fixtures / "btc-usd_2024-06_live.json").read_text())
-
-
-class Server:
-    """MockTransport handler: replays scripted steps, records requests."""
-
-    def __init__(self, *steps: Any) -> None:
-        self.steps = list(steps)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        step = self.steps[min(len(self.requests), len(self.steps)) - 1]
-        if isinstance(step, type) and issubclass(step, Exception):
-            raise step("scripted failure", request=request)
-        return step
-
-    @property
-    def calls(self) -> int:
-        return len(self.requests)
-
-
-def source(server: Server, waits: list[float] | None = None, attempts: int = 4) -> YahooSource:
-    sleep = waits.append if waits is not None else (lambda s: None)
-    return YahooSource(
-        client=httpx.Client(transport=httpx.MockTransport(server)),
-        retry=RetryPolicy(attempts=attempts, sleep=sleep),
-    )
+def source(server: Script) -> YahooSource:
+    """A YahooSource answering from ``server`` (retries do not wait)."""
+    return offline_source(YahooSource, server)
 
 
 def ok(payload: dict[str, Any]) -> httpx.Response:
@@ -87,7 +57,7 @@ def result_of(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def fetch_nvda(payload: dict[str, Any], start: str = "2024-06-03", end: str = "2024-06-14"):
-    return source(Server(ok(payload))).fetch(
+    return source(Script(ok(payload))).fetch(
         "NVDA", "NVDA", date.fromisoformat(start), date.fromisoformat(end)
     )
 
@@ -131,7 +101,7 @@ def test_split_ratio_is_numerator_over_denominator(nvda: dict[str, Any]) -> None
 
 
 def test_request_shape(nvda: dict[str, Any]) -> None:
-    server = Server(ok(nvda))
+    server = Script(ok(nvda))
     source(server).fetch("NVDA", "NVDA", date(2024, 6, 3), date(2024, 6, 14))
     (req,) = server.requests
     assert req.url.host == "query2.finance.yahoo.com"
@@ -151,7 +121,7 @@ def test_chart_params_cover_the_requested_days() -> None:
 
 
 def test_index_symbol_is_percent_encoded(nvda: dict[str, Any]) -> None:
-    server = Server(ok(nvda))
+    server = Script(ok(nvda))
     source(server).fetch("SPX", "^GSPC", date(2024, 6, 3), date(2024, 6, 14))
     assert server.requests[0].url.raw_path.startswith(b"/v8/finance/chart/%5EGSPC?")
 
@@ -206,7 +176,7 @@ def test_unknown_timezone_falls_back_to_gmtoffset_with_a_note(nvda: dict[str, An
 
 
 def test_crypto_bars_are_utc_days_and_volume_is_usd(btc: dict[str, Any]) -> None:
-    server = Server(ok(btc))
+    server = Script(ok(btc))
     res = source(server).fetch("BTC", "BTC-USD", date(2024, 6, 1), date(2024, 6, 12))
     f = res.frame
     assert f.columns.tolist() == ["symbol", "date", "open", "high", "low", "close", "adj_close", "volume_usd"]
@@ -270,22 +240,21 @@ def test_duplicate_live_bar_keeps_the_latest(nvda: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- unknown / empty
 
 
-def test_unknown_symbol_404(fixtures: Path) -> None:
-    server = Server(httpx.Response(404, content=(fixtures / "not_found_404.json").read_bytes()))
+def test_unknown_symbol_404() -> None:
+    server = Script(httpx.Response(404, content=FIX.bytes("not_found_404.json")))
     with pytest.raises(SymbolNotFoundError) as info:
         source(server).fetch("XX", "NOSUCHTICKER", date(2024, 6, 3), date(2024, 6, 14))
     assert info.value.provider == "yahoo" and info.value.symbol == "NOSUCHTICKER"
     assert server.calls == 1
 
 
-def test_not_found_error_inside_a_200(fixtures: Path) -> None:
-    body = json.loads((fixtures / "not_found_404.json").read_text())
+def test_not_found_error_inside_a_200() -> None:
     with pytest.raises(SymbolNotFoundError, match="symbol may be delisted"):
-        fetch_nvda(body)
+        fetch_nvda(FIX.json("not_found_404.json"))
 
 
-def test_window_without_data_400_is_an_empty_result(fixtures: Path) -> None:
-    server = Server(httpx.Response(400, content=(fixtures / "no_data_in_range_400.json").read_bytes()))
+def test_window_without_data_400_is_an_empty_result() -> None:
+    server = Script(httpx.Response(400, content=FIX.bytes("no_data_in_range_400.json")))
     res = source(server).fetch("CRCL", "CRCL", date(2024, 1, 1), date(2024, 1, 3))
     assert res.frame.empty and res.actions.empty
     assert res.notes and "no bars" in res.notes[0]
@@ -293,7 +262,7 @@ def test_window_without_data_400_is_an_empty_result(fixtures: Path) -> None:
 
 def test_other_400_is_a_source_error() -> None:
     body = {"chart": {"result": None, "error": {"code": "Bad Request", "description": "Invalid input - interval=1d"}}}
-    server = Server(httpx.Response(400, json=body))
+    server = Script(httpx.Response(400, json=body))
     with pytest.raises(SourceError, match="Invalid input"):
         source(server).fetch("NVDA", "NVDA", date(2024, 6, 3), date(2024, 6, 14))
 
@@ -308,19 +277,6 @@ def test_200_without_timestamps_is_empty(nvda: dict[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------------- malformed
-
-
-def test_truncated_json_is_malformed(fixtures: Path) -> None:
-    raw = (fixtures / "nvda_2024-06_split_dividend.json").read_bytes()
-    server = Server(httpx.Response(200, content=raw[: len(raw) // 2]))
-    with pytest.raises(MalformedResponseError, match="not valid JSON"):
-        source(server).fetch("NVDA", "NVDA", date(2024, 6, 3), date(2024, 6, 14))
-
-
-def test_html_instead_of_json_is_malformed() -> None:
-    server = Server(httpx.Response(200, text="<html><body>Will be right back</body></html>"))
-    with pytest.raises(MalformedResponseError, match="not valid JSON"):
-        source(server).fetch("NVDA", "NVDA", date(2024, 6, 3), date(2024, 6, 14))
 
 
 def _mutations() -> list[tuple[str, Any, str]]:
@@ -370,67 +326,23 @@ def test_malformed_payloads_name_the_problem(nvda: dict[str, Any], label: str, m
     assert info.value.provider == "yahoo"
 
 
-# --------------------------------------------------------------------------- retries through the source
+# --------------------------------------------------------------------------- failure modes
 
 
-def test_429_retry_after_seconds_then_success(nvda: dict[str, Any]) -> None:
-    waits: list[float] = []
-    server = Server(httpx.Response(429, headers={"Retry-After": "11"}, text="Too Many Requests"), ok(nvda))
-    res = source(server, waits).fetch("NVDA", "NVDA", date(2024, 6, 3), date(2024, 6, 14))
-    assert len(res.frame) == 10 and server.calls == 2
-    assert waits == [11.0]
+class TestFailureModes(FailureModes):
+    """Retries, permanent failures, undecodable bodies and bad ranges (see ``source_test_helpers``)."""
 
-
-def test_429_retry_after_http_date_then_success(nvda: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    now = datetime(2024, 6, 14, 20, 0, tzinfo=UTC)
-
-    class _Frozen(datetime):
-        @classmethod
-        def now(cls, tz=None):  # noqa: ANN001, ANN206
-            return now
-
-    monkeypatch.setattr(_http, "datetime", _Frozen)
-    waits: list[float] = []
-    stamp = format_datetime(now + timedelta(seconds=25), usegmt=True)
-    server = Server(httpx.Response(429, headers={"Retry-After": stamp}), ok(nvda))
-    source(server, waits).fetch("NVDA", "NVDA", date(2024, 6, 3), date(2024, 6, 14))
-    assert waits == [25.0]
-
-
-def test_429_forever_is_rate_limited() -> None:
-    waits: list[float] = []
-    server = Server(httpx.Response(429, headers={"Retry-After": "3"}))
-    with pytest.raises(RateLimitedError) as info:
-        source(server, waits, attempts=3).fetch("NVDA", "NVDA", date(2024, 6, 3), date(2024, 6, 14))
-    assert info.value.retry_after == 3.0 and server.calls == 3 and waits == [3.0, 3.0]
-
-
-def test_5xx_then_success(nvda: dict[str, Any]) -> None:
-    server = Server(httpx.Response(502), httpx.Response(503), ok(nvda))
-    res = source(server).fetch("NVDA", "NVDA", date(2024, 6, 3), date(2024, 6, 14))
-    assert len(res.frame) == 10 and server.calls == 3
-
-
-def test_timeout_then_success(nvda: dict[str, Any]) -> None:
-    server = Server(httpx.ReadTimeout, ok(nvda))
-    res = source(server).fetch("NVDA", "NVDA", date(2024, 6, 3), date(2024, 6, 14))
-    assert len(res.frame) == 10 and server.calls == 2
-
-
-def test_permanent_5xx_after_exactly_attempts() -> None:
-    waits: list[float] = []
-    server = Server(httpx.Response(500, text="Internal Server Error"))
-    with pytest.raises(ProviderUnavailableError) as info:
-        source(server, waits, attempts=4).fetch("NVDA", "NVDA", date(2024, 6, 3), date(2024, 6, 14))
-    assert server.calls == 4 and len(waits) == 3
-    assert info.value.provider == "yahoo" and info.value.symbol == "NVDA"
+    make = staticmethod(partial(recorded, YahooSource))
+    fixtures, good_file = FIX, "nvda_2024-06_split_dividend.json"
+    symbol = provider_symbol = "NVDA"
+    start, end, rows = date(2024, 6, 3), date(2024, 6, 14), 10
 
 
 # --------------------------------------------------------------------------- arguments
 
 
 def test_bad_arguments() -> None:
-    src = source(Server(httpx.Response(500)))
+    src = source(Script(httpx.Response(500)))
     with pytest.raises(ParameterError, match="after end"):
         src.fetch("NVDA", "NVDA", date(2024, 6, 14), date(2024, 6, 3))
     with pytest.raises(ParameterError, match="provider_symbol"):

@@ -57,7 +57,8 @@ window: with ``M`` the validity mask and ``Z`` the centred values (NaN as 0),
 ``Syy = M_D^T Z^2``, ``Sxy = Z_D^T Z`` (a few ``d x w x N`` GEMMs, ``d`` the
 number of such columns). A column with fewer than ``min_periods`` valid rows
 is NaN throughout without any work. Zero variance: exact for fully valid
-columns (window max == min); for masked pairs the pair's variance is treated
+columns (a column whose co-moment is below ``1e-8`` of its sum of squares is
+re-checked: window max == min); for masked pairs the pair's variance is treated
 as zero when it is below ``1e-14`` times its uncentred sum of squares (the
 values agree to about 7 significant digits of their spread - only constant
 data gets there).
@@ -115,20 +116,26 @@ def _check_window(window: Any, min_periods: Any) -> tuple[int, int]:
 
 
 def _as_2d(x: Any, name: str) -> Float64Array2D:
-    if isinstance(x, pd.DataFrame | pd.Series):
-        arr = x.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        try:
+    """``x`` as a (T, N) float64 array; ``inf`` is refused with its row and column named."""
+    try:
+        if isinstance(x, pd.DataFrame | pd.Series):
+            arr = x.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
             arr = np.asarray(x, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ParameterError(name, f"must be numeric: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(name, f"must be numeric: {exc}") from None
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
         raise ParameterError(name, f"expected a (T,) or (T, N) array, got {arr.ndim}-D")
     if np.isinf(arr).any():
-        r, c = np.argwhere(np.isinf(arr))[0]
-        raise DataError(f"{name} holds an infinite value at row {int(r)}, column {int(c)}: use NaN for missing")
+        r, c = (int(v) for v in np.argwhere(np.isinf(arr))[0])
+        where = f"row {r}, column {c}"
+        if isinstance(x, pd.DataFrame):
+            where += f" ({x.index[r]}, {x.columns[c]!r})"
+        elif isinstance(x, pd.Series):
+            where += f" ({x.index[r]})"
+        raise DataError(f"{name} holds an infinite value at {where}: use NaN for missing values")
     return arr
 
 

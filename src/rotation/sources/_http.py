@@ -6,6 +6,13 @@ Retries use tenacity, bounded in attempts and in total wait:
   :attr:`RetryPolicy.max_wait`; without the header, exponential back-off.
 * HTTP 5xx, timeouts, connection errors: exponential back-off with jitter.
 * Anything else (2xx, 3xx handled by httpx, other 4xx) is returned or raised at once.
+  A 4xx outside ``not_found`` becomes a plain :class:`~rotation.errors.SourceError`
+  carrying ``status_code``, ``body`` and ``headers``, so sources can translate
+  their provider's error bodies without re-reading the response.
+
+:meth:`HttpSource.get_json` adds the JSON decoding every JSON provider needs:
+an undecodable body (truncated, HTML, empty) is a
+:class:`~rotation.errors.MalformedResponseError` quoting its first bytes.
 
 When the attempts are exhausted the last failure becomes a
 :class:`~rotation.errors.RateLimitedError` or
@@ -33,6 +40,7 @@ from tenacity import (
 from rotation import __name__ as _pkg
 from rotation.errors import (
     ConnectionFailedError,
+    MalformedResponseError,
     ProviderUnavailableError,
     RateLimitedError,
     SourceError,
@@ -114,6 +122,14 @@ class HttpSource:
         if self._own_client:
             self.client.close()
 
+    def _redact(self, text: str) -> str:
+        """Mask secrets in response text before it is quoted in an error message.
+
+        The default returns ``text`` unchanged; a source whose requests carry a
+        key in the URL (FRED) overrides it, since some bodies echo the URL.
+        """
+        return text
+
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _Retryable) and exc.response is not None and exc.response.status_code == 429:
@@ -191,9 +207,68 @@ class HttpSource:
         if response.status_code >= 400:
             snippet = response.text[:200].replace("\n", " ")
             error = SourceError(f"HTTP {response.status_code}: {snippet}", provider=self.name, symbol=symbol)
-            # Sources that must tell 4xx bodies apart (FRED, Yahoo) read these instead of the message.
+            # Sources that must tell 4xx bodies apart (Yahoo, CoinGecko, Coin Metrics, Binance)
+            # read these instead of the message; header names are lower-cased by httpx.
             error.status_code = response.status_code
             error.body = response.text
             error.headers = dict(response.headers)
             raise error
         return response
+
+    def get_json(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        symbol: str | None = None,
+        not_found: tuple[int, ...] = (404,),
+        refusal: Callable[[SourceError], SourceError] | None = None,
+    ) -> Any:
+        """GET with the retry policy of :meth:`get` and decode the JSON body.
+
+        Parameters
+        ----------
+        url, params, headers, symbol, not_found
+            As in :meth:`get`.
+        refusal : callable, optional
+            Turns the :class:`~rotation.errors.SourceError` of a non-retryable
+            4xx (which carries ``status_code``, ``body`` and ``headers``) into
+            the provider's own error; without it that error is raised as is.
+
+        Returns
+        -------
+        object
+            The decoded JSON document (any JSON type; callers check the layout).
+
+        Raises
+        ------
+        MalformedResponseError
+            The body is not valid JSON (truncated, an HTML page, empty); the
+            message quotes its first 120 characters after :meth:`_redact`.
+        SymbolNotFoundError, RateLimitedError, ProviderUnavailableError, SourceError
+            As in :meth:`get`, or what ``refusal`` returns for a 4xx.
+        """
+        # Errors are raised outside the ``except`` blocks so that they carry no
+        # ``__context__`` (the original may hold a raw body or the request URL).
+        failure: SourceError | None = None
+        try:
+            response = self.get(
+                url, params=params, headers=headers, symbol=symbol, not_found=not_found
+            )
+        except SourceError as exc:
+            if refusal is None or exc.status_code is None:
+                raise
+            failure = refusal(exc)
+        if failure is not None:
+            raise failure
+        try:
+            return response.json()
+        except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for non-UTF-8 bytes
+            reason = str(exc)
+        snippet = self._redact(response.text)[:120].replace("\n", " ")
+        raise MalformedResponseError(
+            f"response is not valid JSON (truncated?): {reason}; body starts {snippet!r}",
+            provider=self.name,
+            symbol=symbol,
+        )

@@ -39,6 +39,7 @@ need it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
@@ -70,36 +71,6 @@ MAX_PAGES = 200  # 200 x 1000 daily bars is 547 years: only a guard against a pa
 _DAY_MS = 86_400_000
 _COLUMNS = ("open", "high", "low", "close", "volume", "volume_usd")
 _BANNED_UNTIL = re.compile(r"banned until (\d{12,14})")
-
-
-class _Refused(Exception):
-    """Internal: a 4xx answer (other than 429), carried out of the retry loop with its body."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-
-
-class _RefusingClient:
-    """Client wrapper that lifts 4xx answers (except 429) out as :class:`_Refused`.
-
-    :meth:`HttpSource.get` turns a 4xx into a ``SourceError`` that keeps the
-    status and body but not the headers, and the wait of a 418 ban is the
-    ``Retry-After`` header. Raising here (inside the retry loop, which does not
-    retry it) hands the whole response to :meth:`BinanceSource._refusal_error`.
-    """
-
-    def __init__(self, client: httpx.Client) -> None:
-        self._client = client
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        response = self._client.get(url, **kwargs)
-        if 400 <= response.status_code < 500 and response.status_code != 429:
-            raise _Refused(response)
-        return response
-
-    def close(self) -> None:
-        self._client.close()
 
 
 class BinanceSource(HttpSource, Source):
@@ -135,8 +106,6 @@ class BinanceSource(HttpSource, Source):
         now: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__(client, retry)
-        # Duck-typed wrapper: HttpSource.get only calls .get(url, params=, headers=) and .close().
-        self.client = _RefusingClient(self.client)  # type: ignore[assignment]
         self.base_url = base_url.rstrip("/")
         self._now = now or (lambda: datetime.now(UTC))
 
@@ -235,21 +204,13 @@ class BinanceSource(HttpSource, Source):
             "endTime": str(end_ms),
             "limit": str(LIMIT),
         }
-        try:
-            response = self.get(
-                f"{self.base_url}/api/v3/klines", params=params, symbol=pair, not_found=()
-            )
-        except _Refused as refused:
-            raise self._refusal_error(refused.response, pair) from None
-        try:
-            body = response.json()
-        except ValueError as exc:
-            snippet = response.text[:120].replace("\n", " ")
-            raise MalformedResponseError(
-                f"response is not valid JSON (truncated?): {exc}; body starts {snippet!r}",
-                provider=self.name,
-                symbol=pair,
-            ) from None
+        body = self.get_json(
+            f"{self.base_url}/api/v3/klines",
+            params=params,
+            symbol=pair,
+            not_found=(),
+            refusal=self._refusal_error,
+        )
         if not isinstance(body, list):
             raise MalformedResponseError(
                 f"expected a list of klines, got {type(body).__name__}: {str(body)[:120]}",
@@ -258,11 +219,13 @@ class BinanceSource(HttpSource, Source):
             )
         return body
 
-    def _refusal_error(self, response: httpx.Response, pair: str) -> SourceError:
-        status = response.status_code
-        code, msg = _error_fields(response)
+    def _refusal_error(self, exc: SourceError) -> SourceError:
+        """Binance's error for a 4xx answer (``exc`` carries its status, body and headers)."""
+        status, body, pair = exc.status_code, exc.body or "", exc.symbol
+        code, msg = _error_fields(body)
         if status == 418:
-            wait = parse_retry_after(response.headers.get("Retry-After"))
+            # the ban's length is in Retry-After; httpx.Headers looks it up case-insensitively
+            wait = parse_retry_after(httpx.Headers(exc.headers or {}).get("Retry-After"))
             if wait is None and (match := _BANNED_UNTIL.search(msg)):
                 wait = max(0.0, int(match.group(1)) / 1000 - self._now().timestamp())
             return RateLimitedError(
@@ -289,7 +252,7 @@ class BinanceSource(HttpSource, Source):
                 provider=self.name,
                 symbol=pair,
             )
-        detail = f"code {code}: {msg}" if code is not None else (msg or response.text[:200])
+        detail = f"code {code}: {msg}" if code is not None else (msg or body[:200])
         return SourceError(f"HTTP {status} {detail}", provider=self.name, symbol=pair)
 
 
@@ -298,16 +261,16 @@ def _ms(day: date) -> int:
     return int(datetime.combine(day, time(0), tzinfo=UTC).timestamp() * 1000)
 
 
-def _error_fields(response: httpx.Response) -> tuple[int | None, str]:
+def _error_fields(body: str) -> tuple[int | None, str]:
     """``(code, msg)`` from ``{"code": -1121, "msg": "Invalid symbol."}``."""
     try:
-        body = response.json()
+        payload = json.loads(body)
     except ValueError:
-        return None, response.text[:200].replace("\n", " ")
-    if isinstance(body, dict):
-        code = body.get("code")
-        return (code if isinstance(code, int) else None), str(body.get("msg", ""))
-    return None, str(body)[:200]
+        return None, body[:200].replace("\n", " ")
+    if isinstance(payload, dict):
+        code = payload.get("code")
+        return (code if isinstance(code, int) else None), str(payload.get("msg", ""))
+    return None, str(payload)[:200]
 
 
 def _frame(

@@ -229,27 +229,20 @@ class CoinGeckoSource(HttpSource, Source):
             "from": str(int(lo.timestamp())),
             "to": str(int(hi.timestamp())),
         }
-        try:
-            response = self.get(
-                url, params=params, headers=self._headers, symbol=coin, not_found=()
-            )
-        except SourceError as exc:
-            # HttpSource keeps a 4xx answer's status and body: CoinGecko's error code
-            # (10012 history limit, 10002/10010/10011 key problems) decides the advice.
-            if exc.status_code is not None and 400 <= exc.status_code < 500:
-                raise self._refusal_error(exc.status_code, exc.body or "", coin) from None
-            raise
-        try:
-            return response.json()
-        except ValueError as exc:
-            snippet = response.text[:120].replace("\n", " ")
-            raise MalformedResponseError(
-                f"response is not valid JSON (truncated?): {exc}; body starts {snippet!r}",
-                provider=self.name,
-                symbol=coin,
-            ) from None
+        # CoinGecko's error code in a 4xx body (10012 history limit, 10002/10010/10011 key
+        # problems) decides the advice, so 4xx answers go through _refusal_error.
+        return self.get_json(
+            url,
+            params=params,
+            headers=self._headers,
+            symbol=coin,
+            not_found=(),
+            refusal=self._refusal_error,
+        )
 
-    def _refusal_error(self, status: int, body: str, coin: str) -> SourceError:
+    def _refusal_error(self, exc: SourceError) -> SourceError:
+        """CoinGecko's error for a 4xx answer (``exc`` carries its status and body)."""
+        status, body, coin = exc.status_code, exc.body or "", exc.symbol
         code, message = _error_fields(body)
         if status == 404:
             return SymbolNotFoundError(

@@ -237,26 +237,14 @@ class CoinMetricsSource(HttpSource, Source):
             )
 
     def _get_json(self, url: str, params: Mapping[str, str] | None, asset: str) -> Any:
-        """GET with the retry policy; classify Coin Metrics' error bodies; decode JSON."""
-        try:
-            response = self.get(url, params=params, symbol=asset, not_found=())
-        except SourceError as exc:
-            # HttpSource keeps a 4xx answer's status and body: Coin Metrics' body says
-            # whether the asset or something else was rejected.
-            if exc.status_code is not None and 400 <= exc.status_code < 500:
-                raise self._refusal_error(exc.status_code, exc.body or "", asset) from None
-            raise
-        try:
-            return response.json()
-        except ValueError as exc:
-            snippet = response.text[:120].replace("\n", " ")
-            raise MalformedResponseError(
-                f"response is not valid JSON (truncated?): {exc}; body starts {snippet!r}",
-                provider=self.name,
-                symbol=asset,
-            ) from None
+        """GET and decode JSON; :meth:`_refusal_error` reads what a 4xx body rejected."""
+        return self.get_json(
+            url, params=params, symbol=asset, not_found=(), refusal=self._refusal_error
+        )
 
-    def _refusal_error(self, status: int, body: str, asset: str) -> SourceError:
+    def _refusal_error(self, exc: SourceError) -> SourceError:
+        """Coin Metrics' error for a 4xx answer (``exc`` carries its status and body)."""
+        status, body, asset = exc.status_code, exc.body or "", exc.symbol
         kind, message = _error_fields(body)
         if status == 400 and kind == "bad_parameter" and "'assets'" in message:
             return SymbolNotFoundError(message, provider=self.name, symbol=asset)

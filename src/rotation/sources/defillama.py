@@ -134,18 +134,9 @@ class DefiLlamaSource(HttpSource, Source):
                 symbol=provider_symbol,
             )
         params = None if coin == "all" else {"stablecoin": coin}
-        response = self.get(
+        rows = self.get_json(
             f"{BASE_URL}/stablecoincharts/all", params=params, symbol=coin, not_found=()
         )
-        try:
-            rows = response.json()
-        except ValueError as exc:
-            snippet = response.text[:120].replace("\n", " ")
-            raise MalformedResponseError(
-                f"response is not valid JSON (truncated?): {exc}; body starts {snippet!r}",
-                provider=self.name,
-                symbol=coin,
-            ) from None
         if not isinstance(rows, list):
             raise MalformedResponseError(
                 f"expected a list of daily rows, got {type(rows).__name__}: {str(rows)[:120]}",

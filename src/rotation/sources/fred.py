@@ -247,23 +247,14 @@ class FredSource(HttpSource, Source):
         }
         # Errors are raised outside the ``except`` blocks so that the original
         # exception (whose text may quote the URL, key included) is not kept
-        # as ``__context__`` of the one the caller sees.
+        # as ``__context__`` of the one the caller sees; get_json quotes an
+        # undecodable body through _redact.
         failure: SourceError | None = None
-        try:
-            response = self.get(API_URL, params=params, symbol=series_id, not_found=(404,))
-        except SourceError as exc:
-            failure = self._api_error(exc, series_id)
-        if failure is not None:
-            raise failure
         payload: Any = None
         try:
-            payload = response.json()
-        except ValueError:
-            failure = MalformedResponseError(
-                f"body is not valid JSON; first bytes: {self._scrub(response.text)[:80]!r}",
-                provider=_PROVIDER,
-                symbol=series_id,
-            )
+            payload = self.get_json(API_URL, params=params, symbol=series_id, not_found=(404,))
+        except SourceError as exc:
+            failure = self._api_error(exc, series_id)
         if failure is not None:
             raise failure
         if isinstance(payload, Mapping) and "error_message" in payload:
@@ -279,7 +270,7 @@ class FredSource(HttpSource, Source):
 
     def _api_error(self, exc: SourceError, series_id: str) -> SourceError:
         """Classify an API failure and make sure the key is not in its text."""
-        message = self._scrub(exc.message)
+        message = self._redact(exc.message)
         if type(exc) is SourceError:
             # HttpSource.get raises a plain SourceError for 4xx outside
             # ``not_found``, quoting the start of the body, which for FRED is
@@ -303,7 +294,8 @@ class FredSource(HttpSource, Source):
             )
         return type(exc)(message, provider=_PROVIDER, symbol=series_id)
 
-    def _scrub(self, text: str) -> str:
+    def _redact(self, text: str) -> str:
+        """``text`` with the API key masked (HttpSource quotes bodies through this)."""
         text = _KEY_IN_URL.sub(r"\1***", text)
         if self._api_key:
             text = text.replace(self._api_key, "***")

@@ -193,31 +193,20 @@ class YahooSource(HttpSource, Source):
         _check_range(provider_symbol, start, end)
         url = self.base_url.format(symbol=quote(provider_symbol, safe="="))
         try:
-            response = self.get(
+            payload = self.get_json(
                 url,
                 params=chart_params(start, end),
                 headers={"User-Agent": BROWSER_USER_AGENT, "Accept": "application/json"},
                 symbol=provider_symbol,
             )
         except SourceError as exc:
-            # HttpSource.get raises a plain SourceError for 4xx outside
-            # ``not_found`` with the body's first 200 characters. Yahoo answers
-            # HTTP 400 "Data doesn't exist for startDate = ..." for a window
-            # without bars (e.g. before listing): an empty answer, not a failure.
-            if type(exc) is SourceError and exc.message.startswith("HTTP 400") and (
-                _NO_DATA_IN_RANGE in exc.message
-            ):
+            # Yahoo answers HTTP 400 "Data doesn't exist for startDate = ..." for a
+            # window without bars (e.g. before listing): an empty answer, not a failure.
+            # HttpSource keeps the status and body of a 4xx outside ``not_found``.
+            if exc.status_code == 400 and _NO_DATA_IN_RANGE in (exc.body or ""):
                 note = f"Yahoo has no bars for {provider_symbol} in {start}..{end}"
                 return _empty_result(symbol, note)
             raise
-        try:
-            payload = response.json()
-        except ValueError as exc:
-            raise MalformedResponseError(
-                f"body is not valid JSON ({exc}); first bytes: {response.text[:80]!r}",
-                provider=_PROVIDER,
-                symbol=provider_symbol,
-            ) from None
         return parse_chart(
             payload, symbol=symbol, provider_symbol=provider_symbol, start=start, end=end
         )

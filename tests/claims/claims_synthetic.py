@@ -1,0 +1,223 @@
+"""Constructed stores where the right verdict of every implemented claim is known.
+
+Three scenarios on NYSE sessions 2021-01-04 .. 2023-12-29 (about 750 rows):
+
+``ai_wins`` (s = +1)
+    The AI side drifts up (+0.3%/day) and the crypto side down (-0.3%/day);
+    market-adjusted, crypto's common shock is the *negative* of AI's (a
+    siphon, residual correlation about -0.9); crypto loses 0.3% per 1 pp
+    daily rise in the 2-year yield while AI does not react; the RWA/DePIN
+    basket drifts +0.3%/day above its BTC/ETH-like benchmark.
+    Every implemented claim must come out **supported**.
+``ai_loses`` (s = -1)
+    The mirror image: AI drifts down and crypto up, residuals move
+    *together* (a common tide), crypto *gains* when yields rise, RWA/DePIN
+    lags. Every implemented claim must come out **contradicted**.
+``noise`` (s = 0)
+    No drift difference (the crypto members' returns are shifted to have
+    the AI members' mean, so the relative return is ~0 by construction),
+    independent residual shocks, no rate effect. Every implemented claim
+    must come out **inconclusive** (the seed was checked not to be one of
+    the 5% false positives; the verdict tests also pin the p-values well
+    above 0.05).
+
+Crypto-side members are declared ``equity`` here so that every series is
+observed on the same sessions: the claims' logic, not the panel's 24/7
+sampling (tested elsewhere), is under test. Stablecoins are real
+``stablecoin`` instruments with daily supply.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rotation.panel import sessions
+from rotation.store import Store
+
+SCENARIOS = {"ai_wins": 1.0, "ai_loses": -1.0, "noise": 0.0}
+EXPECTED = {"ai_wins": "supported", "ai_loses": "contradicted", "noise": "inconclusive"}
+
+UNIVERSE = """
+[instruments.A1]
+asset_class = "equity"
+sources = { yahoo = "A1" }
+[instruments.A2]
+asset_class = "equity"
+sources = { yahoo = "A2" }
+[instruments.C1]
+asset_class = "equity"
+sources = { yahoo = "C1" }
+[instruments.C2]
+asset_class = "equity"
+sources = { yahoo = "C2" }
+[instruments.W1]
+asset_class = "equity"
+sources = { yahoo = "W1" }
+[instruments.W2]
+asset_class = "equity"
+sources = { yahoo = "W2" }
+[instruments.W3]
+asset_class = "equity"
+sources = { yahoo = "W3" }
+[instruments.W4]
+asset_class = "equity"
+sources = { yahoo = "W4" }
+[instruments.B1]
+asset_class = "equity"
+sources = { yahoo = "B1" }
+[instruments.B2]
+asset_class = "equity"
+sources = { yahoo = "B2" }
+[instruments.SPY]
+asset_class = "etf"
+sources = { yahoo = "SPY" }
+[instruments.UUP]
+asset_class = "etf"
+sources = { yahoo = "UUP" }
+[instruments.S1]
+asset_class = "stablecoin"
+sources = { coingecko = "s1" }
+[instruments.S2]
+asset_class = "stablecoin"
+sources = { coingecko = "s2" }
+
+[baskets.ai]
+members = ["A1", "A2"]
+weighting = "equal"
+role = "ai"
+[baskets.crypto]
+members = ["C1", "C2"]
+weighting = "equal"
+role = "crypto"
+[baskets.rwa]
+members = ["W1", "W2", "W3", "W4"]
+weighting = "equal"
+role = "crypto"
+[baskets.stables]
+members = ["S1", "S2"]
+weighting = "cap"
+role = "other"
+
+[macro.DGS2]
+units = "percent"
+frequency = "D"
+release_lag_days = 1
+sources = { fred = "DGS2" }
+[macro.DFII10]
+units = "percent"
+frequency = "D"
+release_lag_days = 1
+sources = { fred = "DFII10" }
+[macro.FEDFUNDS]
+units = "percent"
+frequency = "M"
+release_lag_days = 32
+sources = { fred = "FEDFUNDS" }
+"""
+
+CONFIG = """
+[defaults]
+ai = ["ai"]
+crypto = ["crypto"]
+market = "SPY"
+start = 2021-01-01
+bootstrap_reps = 400
+min_observations = 120
+min_weeks = 52
+
+[claims.R3]
+rates = ["DGS2", "DFII10"]
+primary = "DGS2"
+usd = "UUP"
+rolling_weeks = 52
+
+[claims.R6]
+risk_free = ["DFF", "FEDFUNDS"]
+vol_start = 2021-01-01
+
+[claims.R9]
+basket = "rwa"
+benchmark = ["B1", "B2"]
+min_members = 3
+stablecoins = ["S1", "S2"]
+"""
+
+
+def frames(kind: str, *, seed: int = 4, start: str = "2021-01-01", end: str = "2023-12-31",
+           drop: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(observations, macro) long frames of one scenario (see the module docstring)."""
+    s = SCENARIOS[kind]
+    rng = np.random.default_rng(seed)
+    idx = sessions(start, end)
+    n = len(idx)
+    m = rng.normal(0.0003, 0.01, n)                  # market log return
+    u, v = rng.normal(0.0, 1.0, n), rng.normal(0.0, 1.0, n)
+    d2 = rng.normal(0.0, 0.05, n)                    # daily change of the 2y yield, pp
+    dr = rng.normal(0.0, 0.04, n)                    # daily change of the 10y real yield, pp
+    usd = rng.normal(0.0, 0.004, n)
+    f_ai = 0.012 * u
+    # siphon (s=+1): crypto's shock is minus AI's; tide (s=-1): the same sign; noise: independent
+    f_cr = 0.02 * (-s * 0.9 * u + np.sqrt(1.0 - 0.81 * s * s) * v)
+    ai_side = 0.003 * s + 1.0 * m + f_ai
+    cr_side = -0.003 * s + 1.2 * m + f_cr - s * 0.3 * d2
+    obs: dict[str, np.ndarray] = {"SPY": m, "UUP": usd}
+    for k in (1, 2):
+        obs[f"A{k}"] = ai_side + rng.normal(0.0, 0.008, n)
+        obs[f"C{k}"] = cr_side + rng.normal(0.0, 0.012, n)
+    if s == 0.0:  # relative return ~0 by construction (see module docstring)
+        shift = (obs["A1"].mean() + obs["A2"].mean() - obs["C1"].mean() - obs["C2"].mean()) / 2.0
+        obs["C1"], obs["C2"] = obs["C1"] + shift, obs["C2"] + shift
+    bench = 0.001 + 1.1 * m + 0.025 * rng.normal(0.0, 1.0, n)
+    for k in (1, 2):
+        obs[f"B{k}"] = bench + rng.normal(0.0, 0.01, n)
+    for k in (1, 2, 3, 4):
+        obs[f"W{k}"] = bench + 0.003 * s + rng.normal(0.0, 0.02, n)
+    if s == 0.0:
+        target = (obs["B1"].mean() + obs["B2"].mean()) / 2.0
+        for k in (1, 2, 3, 4):
+            obs[f"W{k}"] = obs[f"W{k}"] - obs[f"W{k}"].mean() + target
+    rows = []
+    for sym, r in obs.items():
+        if sym in drop:
+            continue
+        px = 50.0 * np.exp(np.cumsum(r))
+        f = pd.DataFrame({"symbol": sym, "date": idx, "close": px, "adj_close": px})
+        if sym[0] in "AC":
+            f["market_cap"] = px * 1e9  # constant share count
+        rows.append(f)
+    days = pd.date_range(start, end, freq="D")
+    for k, (base, g) in enumerate(((8e10, 0.0008), (4e10, 0.0004)), start=1):
+        supply = base * np.exp(np.cumsum(rng.normal(g, 0.001, len(days))))
+        rows.append(pd.DataFrame({"symbol": f"S{k}", "date": days, "close": 1.0, "adj_close": 1.0,
+                                  "market_cap": supply, "supply": supply}))
+    macro = [
+        pd.DataFrame({"symbol": "DGS2", "date": idx, "value": 1.0 + np.cumsum(d2)}),
+        pd.DataFrame({"symbol": "DFII10", "date": idx, "value": 0.5 + np.cumsum(dr)}),
+    ]
+    months = pd.date_range("2020-10-01", end, freq="MS")
+    macro.append(pd.DataFrame({"symbol": "FEDFUNDS", "date": months, "value": np.linspace(0.1, 5.3, len(months))}))
+    return pd.concat(rows, ignore_index=True), pd.concat(macro, ignore_index=True)
+
+
+def write_store(path: Path, obs: pd.DataFrame, macro: pd.DataFrame) -> Path:
+    with Store(path) as store:
+        eq = obs[~obs["symbol"].str.startswith("S")]
+        store.write_observations(eq, source="yahoo")
+        store.write_observations(obs[obs["symbol"].str.startswith("S")], source="coingecko")
+        store.write_macro(macro, source="fred")
+    return path
+
+
+def build(root: Path, kind: str, **kwargs) -> tuple[Path, Path, Path]:
+    """(store, universe file, claims config file) of a scenario under ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    uni = root / "universe.toml"
+    uni.write_text(UNIVERSE)
+    cfg = root / "claims.toml"
+    cfg.write_text(CONFIG)
+    obs, macro = frames(kind, **kwargs)
+    store = write_store(root / f"{kind}.duckdb", obs, macro)
+    return store, uni, cfg
