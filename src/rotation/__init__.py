@@ -46,6 +46,7 @@ from rotation.analytics import (
     rolling_macro_sensitivity,
     rotation_index,
     rrg,
+    stress,
 )
 from rotation.panel import BasketIndex, Panel, basket_index, build_panel, macro_panel
 from rotation.store import FetchReport, Store, fetch
@@ -95,4 +96,5 @@ __all__ = [
     "rolling_macro_sensitivity",
     "rotation_index",
     "rrg",
+    "stress",
 ]

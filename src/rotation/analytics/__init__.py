@@ -13,6 +13,7 @@ here reads the store or draws. Modules, one concept each:
 ``comovement``     rolling correlation/beta, residual correlation, lead-lag, Granger
 ``macro``          net liquidity, HAC macro sensitivities, rate regimes
 ``performance``    basket indices over a common window, trailing returns
+``stress``         drawdown episodes, downside/conditional beta, shock scenarios
 =================  =====================================================
 
 The fast NaN-aware rolling kernels live in the private ``_rolling`` and
@@ -100,11 +101,35 @@ from rotation.analytics.risk import (
     sortino_ratio,
     value_at_risk,
 )
+from rotation.analytics.stress import (
+    BetaResult,
+    DrawdownEpisodes,
+    ScenarioResult,
+    StressResult,
+    analogue_windows,
+    conditional_beta,
+    downside_beta,
+    drawdown_episodes,
+    hac_beta,
+    scenario,
+    stress,
+)
 from rotation.analytics.rrg import QUADRANTS, RRGResult, quadrant, relative_strength, rrg, rs_momentum, rs_ratio
 
 __all__ = [
     "QUADRANTS",
     "BasketCaps",
+    "BetaResult",
+    "DrawdownEpisodes",
+    "ScenarioResult",
+    "StressResult",
+    "analogue_windows",
+    "conditional_beta",
+    "downside_beta",
+    "drawdown_episodes",
+    "hac_beta",
+    "scenario",
+    "stress",
     "BasketPerformance",
     "CapDecomposition",
     "CapShareResult",
