@@ -25,8 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help=f"run only this group or case (repeatable, fnmatch patterns): {', '.join(GROUPS)}, "
                              "or e.g. rolling.vol60, 'pairwise.*'")
-    parser.add_argument("--repeat", type=int, default=3, metavar="N",
-                        help="timed calls per measurement after one warm-up; the median is reported (default 3)")
+    parser.add_argument("--repeat", type=int, default=None, metavar="N",
+                        help="timed calls per measurement after one warm-up; the median is reported "
+                             "(default 3; 1 with --quick)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="PATH",
                         help=f"JSON results file (default {DEFAULT_OUT})")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, metavar="DIR",
@@ -36,15 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown (README)")
     parser.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     args = parser.parse_args(argv)
-    if args.repeat < 1:
+    if args.repeat is not None and args.repeat < 1:
         parser.error("--repeat must be at least 1")
     profile = args.profile or ("quick" if args.quick else "full")
+    repeat = args.repeat if args.repeat is not None else (3 if profile == "full" else 1)
 
     from rich.console import Console
 
     t0 = time.perf_counter()
     results = run_suite(
-        profile=profile, repeat=args.repeat, only=args.only, cache_dir=args.cache_dir, cprofile=args.cprofile,
+        profile=profile, repeat=repeat, only=args.only, cache_dir=args.cache_dir, cprofile=args.cprofile,
         log=(lambda _m: None) if args.quiet else stderr_log,
     )
     doc = write_json(args.out, results, profile=profile, argv=argv, seconds=time.perf_counter() - t0)

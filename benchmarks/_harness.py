@@ -292,6 +292,7 @@ class Context:
         warmup: int = 1,
         baseline_warmup: int | None = None,
         memory: bool = True,
+        memory_fn: Callable[[], Any] | None = None,
         notes: list[str] | None = None,
     ) -> Result | None:
         """Time ``ours`` and ``baseline`` side by side, check and record one result.
@@ -299,7 +300,8 @@ class Context:
         Returns the :class:`Result` (also appended to :attr:`results`), or
         ``None`` when ``--only`` deselects ``name``. An exception in either
         function is recorded as status ``error`` with its message; it does not
-        stop the suite.
+        stop the suite. ``memory_fn`` replaces ``ours`` for the memory run (e.g.
+        without the extra outputs kept only for the check).
         """
         if not self.wants(name):
             return None
@@ -325,7 +327,7 @@ class Context:
             del out_ours, out_base
             if memory:
                 self.log(f"{name} [{size}]: peak memory")
-                res.peak_mb = self.peak_mb(ours)
+                res.peak_mb = self.peak_mb(memory_fn or ours)
         except Exception as exc:  # recorded, never fatal: the table must show every benchmark
             res.status = "error"
             res.notes.append(f"{type(exc).__name__}: {exc}")

@@ -141,7 +141,7 @@ def test_concentration_matches_api(synthetic):
 def test_contribution_matches_api(synthetic):
     path, uni = synthetic
     res = run("contribution", "--store", str(path), "--universe", str(uni), "--index", "TEST",
-              "--start", "2021-12-31", "--top", "1")
+              "--start", "2021-12-31", "--top", "0")
     assert res.exit_code == 0, res.output
     from rotation.analytics.concentration import contribution
     from rotation.panel import build_panel
@@ -159,7 +159,8 @@ def test_contribution_matches_api(synthetic):
     assert f"{api.set_cap_increase_share:.1%}" in _rows(out, "share of market-cap increase")[0]
     assert "~90%" in out and "~75%" in out
     assert "4 of 6 members on 2021-12-31" in out  # B2 without data, A4 without a cap
-    assert "1 others" in out  # --top 1: one of B1 shown, the other non-set member summed
+    assert "1 other member " in out  # --top 0: B1, the only constituent outside the set, is summed
+    assert not re.search(r"[│|]\s*B1\s*[│|]", out)
     assert "Survivorship: 1 of the 6 TEST members" in out and "B2" in out
     assert "not TEST members on 2021-12-31" in out and "B3" in out
     assert "A4 (no market cap on 2021-12-31)" in out

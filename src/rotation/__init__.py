@@ -32,6 +32,8 @@ from rotation.errors import (
 )
 from rotation.analytics import (
     basket_performance,
+    concentration,
+    contribution,
     cross_correlation,
     drawdown_table,
     granger_causality,
@@ -79,6 +81,8 @@ __all__ = [
     "basket_index",
     "basket_performance",
     "build_panel",
+    "concentration",
+    "contribution",
     "cross_correlation",
     "drawdown_table",
     "granger_causality",

@@ -214,3 +214,18 @@ def test_verdict_objects_are_complete(ledgers):
         assert v.rule and "supported when" in v.rule and "{" not in v.rule
         assert v.parameters["seed"] == 20251121
         assert list(v.data.columns) == ["symbol", "source", "first_date", "last_observed"]
+
+
+@pytest.mark.parametrize("weighting", ["cap", "basket"])
+def test_weighting_options_and_lookback(scenarios, tmp_path, weighting):
+    store, uni, _ = scenarios["ai_wins"]
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(cs.CONFIG.replace('market = "SPY"', f'market = "SPY"\nweighting = "{weighting}"\nlookback_weeks = 52'))
+    ledger = _ledger((store, uni, cfg), claims=["R1", "R6"])
+    for v in ledger.verdicts:
+        assert v.verdict == "supported", (v.claim_id, v.missing)
+        s, e = v.window
+        assert 360 <= (e - s).days <= 366  # the last 52 weeks
+        assert v.parameters["weighting"] == weighting
+    if weighting == "cap":
+        assert any("cap-weighted" in c for c in ledger["R1"].caveats)

@@ -13,6 +13,7 @@ here reads the store or draws. Modules, one concept each:
 ``comovement``     rolling correlation/beta, residual correlation, lead-lag, Granger
 ``macro``          net liquidity, HAC macro sensitivities, rate regimes
 ``performance``    basket indices over a common window, trailing returns
+``concentration``  Herfindahl, top-k shares, contribution to an index's gains
 ``stress``         drawdown episodes, downside/conditional beta, shock scenarios
 =================  =====================================================
 
@@ -33,6 +34,17 @@ from rotation.analytics.comovement import (
     rolling_beta,
     rolling_correlation,
     rolling_residual_correlation,
+)
+from rotation.analytics.concentration import (
+    PUBLISHED_CAP_INCREASE_SHARE,
+    PUBLISHED_RETURN_SHARE,
+    ConcentrationResult,
+    ContributionResult,
+    ai_linked_set,
+    concentration,
+    contribution,
+    index_members,
+    link_contributions,
 )
 from rotation.analytics.flows import (
     BasketCaps,
@@ -117,7 +129,16 @@ from rotation.analytics.stress import (
 from rotation.analytics.rrg import QUADRANTS, RRGResult, quadrant, relative_strength, rrg, rs_momentum, rs_ratio
 
 __all__ = [
+    "PUBLISHED_CAP_INCREASE_SHARE",
+    "PUBLISHED_RETURN_SHARE",
     "QUADRANTS",
+    "ConcentrationResult",
+    "ContributionResult",
+    "ai_linked_set",
+    "concentration",
+    "contribution",
+    "index_members",
+    "link_contributions",
     "BasketCaps",
     "BetaResult",
     "DrawdownEpisodes",

@@ -26,7 +26,7 @@ only), so appending rows never changes a past value.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from numbers import Integral, Real
 from types import MappingProxyType
 
@@ -169,6 +169,15 @@ def _examples(items: Sequence[str], n: int = 8) -> str:
     return ", ".join(items[:n]) + (f", ... ({len(items)} in all)" if len(items) > n else "")
 
 
+def _last_valid(frame: pd.DataFrame) -> pd.Series:
+    """Per column, the date of the last non-NaN value (NaT when none), without a loop over columns."""
+    valid = frame.notna().to_numpy()
+    pos = len(frame) - 1 - np.argmax(valid[::-1], axis=0)
+    dates = frame.index.to_numpy()[pos] if len(frame) else np.array([], dtype="datetime64[ns]")
+    return pd.Series(np.where(valid.any(axis=0), dates, np.datetime64("NaT")), index=frame.columns,
+                     dtype="datetime64[ns]")
+
+
 def _day(ts: pd.Timestamp) -> str:
     return pd.Timestamp(ts).strftime("%Y-%m-%d")
 
@@ -219,7 +228,8 @@ class ConcentrationResult:
     top : dict of int -> DataFrame (T, K)
         Share of the ``k`` largest members; 1.0 when :math:`n_t \\le k`.
     leader : DataFrame (T, K), object
-        Symbol of the largest member (its share is ``top[1]``, when 1 is in ``k``).
+        Symbol of the largest member (its share is ``top[1]``, when 1 is in
+        ``k``); NaN where the row is undefined.
     n_with_cap : DataFrame (T, K)
         :math:`n_t`, members with a market cap on each date.
     n_members : Series (K,)
@@ -1023,9 +1033,20 @@ def contribution(
         constituent with a cap and a price on ``start``; no set member among
         the constituents; non-positive prices.
 
+    Examples
+    --------
+    The S&P 500 from the store (what ``rotation contribution`` does)::
+
+        spells, changes = store.read_membership("SP500"), store.read_index_changes("SP500")
+        at_start = index_members(spells, PUBLISHED_SINCE, changes=changes)
+        ai = ai_linked_set(universe, set(spells["symbol"]) | set(changes["symbol"]))
+        panel = build_panel(store, universe, symbols=sorted(set(at_start) | set(ai)), cap_method="backcast")
+        res = contribution(panel, ai, start=PUBLISHED_SINCE, constituents=spells, changes=changes)
+        res.comparison()          # computed vs the published ~75% / ~90%
+
     Notes
     -----
-    What the result cannot know and states in ``notes``: (1) survivorship -
+    What the data cannot show, stated in ``notes``: (1) survivorship -
     constituents on ``start`` without data (removed from the index since, when
     the data holds today's members only) are missing, counted in
     ``excluded["no data"]``; without ``constituents`` membership is not checked
@@ -1142,7 +1163,7 @@ def contribution(
         if panel is not None:
             lasts = panel.last_observed.reindex(used)
         else:
-            lasts = px[used].apply(lambda c: c.last_valid_index())
+            lasts = _last_valid(px[used])
         lasts = pd.to_datetime(lasts).dropna().sort_values(ascending=False)
         k = max(1, int(np.ceil(min_coverage * len(lasts))))
         e_pos = int(idx.searchsorted(lasts.iloc[k - 1], side="right")) - 1 if len(lasts) else len(idx) - 1
@@ -1152,7 +1173,7 @@ def contribution(
 
     # ---- window arrays: last price/cap carried over missing rows (position held)
     win_px = px.iloc[s_pos : e_pos + 1][used]
-    last_price = win_px.apply(lambda c: c.last_valid_index())
+    last_price = _last_valid(win_px)
     if panel is not None:
         lo = panel.last_observed.reindex(used)
         last_price = lo.where(lo.notna() & (lo < last_price), last_price)

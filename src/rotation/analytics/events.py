@@ -414,7 +414,7 @@ class _Prefix:
     def __init__(self, R: np.ndarray, m: np.ndarray) -> None:
         T, C = R.shape
         self.V = np.isfinite(R) & np.isfinite(m)[:, None]
-        Vf = self.V.astype(np.float64)
+        self.Vf = Vf = self.V.astype(np.float64)
         cnt = Vf.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             # centring by each column's mean over its valid rows: OLS is shift-invariant, and
@@ -650,7 +650,7 @@ def event_study(
     a_est = np.maximum(b_est - L, 0)
     b_est = np.maximum(b_est, 0)
     S = P.sums(ps, a_est, b_est)
-    fit = _fit(S, model)
+    fit = _fit(S, model, P.cx[ps] - P.cy[ps])
     ok = (S["n"] >= min_est) & (fit["dof"] >= 1) & np.isfinite(fit["s2"])
     degenerate = ok & ~(fit["s2"] > 0)
     ok &= fit["s2"] > 0
@@ -798,9 +798,11 @@ def event_study(
     ev_cat = pd.Categorical.from_codes(pe, categories=ev_ids)
     se_cat = pd.Categorical.from_codes(ps, categories=all_labels)
     kinds = [e.kind for e in evs]
+    kind_names = list(dict.fromkeys(kinds))
+    kind_code = np.asarray([kind_names.index(k) for k in kinds], dtype=np.int64)
     estimates = pd.DataFrame({
         "event": ev_cat, "series": se_cat,
-        "alpha": fit["alpha"] + _alpha_shift(model, P, ps, fit), "beta": fit["beta"], "sigma": np.sqrt(fit["s2"]),
+        "alpha": _alpha(model, P, ps, fit), "beta": fit["beta"], "sigma": np.sqrt(fit["s2"]),
         "n_est": S["n"].astype(int), "est_start": frame.index[np.minimum(a_est, T - 1)],
         "est_end": frame.index[np.maximum(b_est - 1, 0)], "session": sess_dates[pe],
     })
@@ -810,14 +812,12 @@ def event_study(
     rep, wcol = rep[okc], wcol[okc]
     cars = pd.DataFrame({
         "event": pd.Categorical.from_codes(pe[rep], categories=ev_ids),
-        "kind": pd.Categorical.from_codes(pe[rep], categories=ev_ids).rename_categories(
-            dict(zip(ev_ids, [f"{k}\x00{i}" for i, k in enumerate(kinds)], strict=True))),
+        "kind": pd.Categorical.from_codes(kind_code[pe[rep]], categories=kind_names),
         "session": sess_dates[pe[rep]],
         "series": pd.Categorical.from_codes(ps[rep], categories=all_labels),
         "window": pd.Categorical.from_codes(wcol, categories=[_window_label(a, b) for a, b in wins]),
         "car": car[rep, wcol], "se": se[rep, wcol], "scar": scar[rep, wcol], "p_single": p_single[rep, wcol],
     })
-    cars["kind"] = cars["kind"].astype(str).str.split("\x00").str[0]
     n_by_event = np.bincount(pe, minlength=len(evs))
     events_tbl = pd.DataFrame({
         "event": ev_ids, "date": pd.to_datetime([e.date for e in evs]), "kind": kinds,
@@ -837,8 +837,12 @@ def event_study(
 
 
 # ============================================================================ pieces
-def _fit(S: Mapping[str, np.ndarray], model: str) -> dict[str, np.ndarray]:
-    """Per-pair regression from window sums in centred coordinates (see the module docstring)."""
+def _fit(S: Mapping[str, np.ndarray], model: str, shift: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-pair regression from window sums in centred coordinates (see the module docstring).
+
+    ``shift`` is ``cx - cy`` of each pair's series: in centred coordinates the market-adjusted
+    abnormal return y - x is Y - X - (cx - cy).
+    """
     n = S["n"]
     with np.errstate(invalid="ignore", divide="ignore"):
         xbar, ybar = S["x"] / n, S["y"] / n
@@ -855,9 +859,9 @@ def _fit(S: Mapping[str, np.ndarray], model: str) -> dict[str, np.ndarray]:
             alpha_c = ybar
             ssr = syy
             dof = n - 1
-        else:  # market_adjusted: AR = y - x; in centred coordinates alpha_c = cx - cy (added later)
+        else:  # market_adjusted: AR = y - x
             beta = np.ones_like(n)
-            alpha_c = np.zeros_like(n)
+            alpha_c = shift.astype(np.float64)
             ssr = syy - 2.0 * sxy + sxx
             dof = n - 1
         # relative round-off guard: a residual sum of squares below 1e-12 of the total is zero
@@ -865,14 +869,14 @@ def _fit(S: Mapping[str, np.ndarray], model: str) -> dict[str, np.ndarray]:
         s2 = np.where(dof >= 1, ssr / dof, np.nan)
         alpha_res = ybar - beta * xbar  # intercept of the centred residuals (the KP correlations)
     return {"n": n, "xbar": xbar, "ybar": ybar, "sxx": sxx, "beta": beta, "alpha_c": alpha_c,
-            "alpha_res": alpha_res, "ssr": ssr, "dof": dof, "s2": s2, "alpha": alpha_c}
+            "alpha_res": alpha_res, "ssr": ssr, "dof": dof, "s2": s2}
 
 
-def _alpha_shift(model: str, P: _Prefix, ps: np.ndarray, fit: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Uncentred alpha = alpha_c + cy - beta * cx (market), ybar + cy (mean), 0 (market-adjusted)."""
+def _alpha(model: str, P: _Prefix, ps: np.ndarray, fit: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Uncentred alpha: alpha_c + cy - beta * cx (market, mean with beta = 0); 0 (market-adjusted)."""
     if model == "market_adjusted":
-        return -fit["alpha"]
-    return P.cy[ps] - fit["beta"] * P.cx[ps]
+        return np.zeros_like(fit["alpha_c"])
+    return fit["alpha_c"] + P.cy[ps] - fit["beta"] * P.cx[ps]
 
 
 def _var_factor(model: str, K: int, n: np.ndarray, sum_x: np.ndarray, xbar: np.ndarray, sxx: np.ndarray) -> np.ndarray:
@@ -987,7 +991,7 @@ def _kp_cross_series(
     u_t0, u_a, u_b = t0p[first_pair], a_est[first_pair], b_est[first_pair]
     # unit vectors, padded to L and aligned at the window's end: slot j <-> row b - L + j
     U = np.zeros((n_units, L))
-    stacked = np.concatenate([P.Y, P.n[1:] - P.n[:-1], P.X], axis=1)  # [Y | V | X], (T, 3C)
+    stacked = np.concatenate([P.Y, P.Vf, P.X], axis=1)  # [Y | V | X], (T, 3C)
     C = P.C
     self_dot = np.zeros(n_units)
     same_self = np.zeros(n_units)
@@ -1037,7 +1041,7 @@ def _kp_cross_series(
             continue
         dot[sel_d] = np.einsum("ij,ij->i", U[ui[sel_d], dd:], U[uj[sel_d], : L - dd])
     # same-series terms of u_i . u_j in closed form, for series affected in both events
-    same = _same_series_dots(P, mp, mc, unit_of, ui, uj, a_est, b_est, fit, rms, n_units)
+    same = _same_series_dots(P, mp, ps, unit_of, ui, uj, a_est, b_est, fit, rms, n_units)
     common = np.minimum(u_b[ui], u_b[uj]) - np.maximum(u_a[ui], u_a[uj])
     with np.errstate(invalid="ignore", divide="ignore"):
         val = np.where(common > 0, (dot - same) / common, 0.0)
@@ -1049,40 +1053,36 @@ def _kp_cross_series(
 
 
 def _same_series_dots(
-    P: _Prefix, mp: np.ndarray, mc: np.ndarray, unit_of: np.ndarray, ui: np.ndarray, uj: np.ndarray,
+    P: _Prefix, mp: np.ndarray, ps: np.ndarray, unit_of: np.ndarray, ui: np.ndarray, uj: np.ndarray,
     a_est: np.ndarray, b_est: np.ndarray, fit: Mapping[str, np.ndarray], rms: np.ndarray, n_units: int,
 ) -> np.ndarray:
-    """For each unit pair (ui, uj): sum over series s in both units of z_{ui,s} . z_{uj,s} over shared rows."""
+    """For each unit pair (ui, uj): sum over series s in both units of z_{ui,s} . z_{uj,s} on shared rows.
+
+    With z = (Y - a V - b X) / r on the valid rows,
+    z_i . z_j = [S_yy - (a_i + a_j) S_y - (b_i + b_j) S_xy + a_i a_j n + (a_i b_j + a_j b_i) S_x
+    + b_i b_j S_xx] / (r_i r_j), the sums taken over the shared rows from the prefix sums.
+    """
     out = np.zeros(len(ui))
     if len(ui) == 0:
         return out
-    # items of each unit: (unit, series, pair)
-    series = P.C
-    item_unit, item_pair = unit_of, mp
-    item_series = fit_series = None  # noqa: F841 (kept for clarity below)
-    s_of = item_pair  # placeholder to keep names short
-    del s_of, fit_series, item_series
-    col = _pair_series_cache(item_pair)
-    # map (unit, series) -> pair via a sorted key
-    key = item_unit.astype(np.int64) * (series + 1) + col
+    width = P.C + 1
+    col = ps[mp]
+    key = unit_of.astype(np.int64) * width + col           # (unit, series) of each item
     order = np.argsort(key, kind="stable")
-    key_s, pair_s, unit_s, col_s = key[order], item_pair[order], item_unit[order], col[order]
-    # for each unit pair, iterate over the items of the smaller unit (vectorized by repetition)
+    key_s, pair_s, unit_s, col_s = key[order], mp[order], unit_of[order], col[order]
     starts = np.searchsorted(unit_s, np.arange(n_units), side="left")
     stops = np.searchsorted(unit_s, np.arange(n_units), side="right")
     size_i = stops[ui] - starts[ui]
-    rep = np.repeat(np.arange(len(ui)), size_i)
-    offs = np.arange(size_i.sum()) - np.repeat(np.cumsum(size_i) - size_i, size_i)
-    it = starts[ui][rep] + offs                        # items of unit ui
-    s = col_s[it]
-    want = uj[rep].astype(np.int64) * (series + 1) + s
-    pos = np.searchsorted(key_s, want)
-    pos = np.minimum(pos, len(key_s) - 1)
+    rep = np.repeat(np.arange(len(ui)), size_i)             # unit pair of each candidate item
+    offs = np.arange(int(size_i.sum())) - np.repeat(np.cumsum(size_i) - size_i, size_i)
+    it = starts[ui][rep] + offs                             # items of unit ui
+    want = uj[rep].astype(np.int64) * width + col_s[it]     # the same series in unit uj
+    pos = np.minimum(np.searchsorted(key_s, want), len(key_s) - 1)
     hit = key_s[pos] == want
     if not hit.any():
         return out
-    rep, it, pos, s = rep[hit], it[hit], pos[hit], s[hit]
-    p_i, p_j = pair_s[it], pair_s[pos]
+    rep, it, pos = rep[hit], it[hit], pos[hit]
+    p_i, p_j, s = pair_s[it], pair_s[pos], col_s[it]
     lo = np.maximum(a_est[p_i], a_est[p_j])
     hi = np.minimum(b_est[p_i], b_est[p_j])
     good = hi > lo
@@ -1095,16 +1095,6 @@ def _same_series_dots(
     return np.bincount(rep, weights=val, minlength=len(ui))
 
 
-_SERIES_OF_PAIR: dict[int, np.ndarray] = {}
-
-
-def _pair_series_cache(pairs: np.ndarray) -> np.ndarray:
-    return _SERIES_OF_PAIR_ARRAY[0][pairs]
-
-
-_SERIES_OF_PAIR_ARRAY: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
-
-
 # ----------------------------------------------------------------------------- paths
 def _paths(
     P: _Prefix, mp: np.ndarray, mc: np.ndarray, pe: np.ndarray, ps: np.ndarray, t0p: np.ndarray,
@@ -1112,31 +1102,50 @@ def _paths(
     p1: int, p2: int, T: int, rbar_all: np.ndarray, k_col: Mapping[int, int], level: float,
 ) -> pd.DataFrame:
     """Mean CAR(p1, tau) by event day over the pairs complete on [p1, p2], per cell, with KP bands."""
+    from scipy import sparse
+
     Kp = p2 - p1 + 1
     lo, hi = t0p + p1, t0p + p2 + 1
     inside = (lo >= 0) & (hi <= T)
-    full = np.zeros(len(pe), dtype=bool)
     S = P.sums(ps, np.clip(lo, 0, T), np.clip(hi, 0, T))
-    full[inside] = S["n"][inside] == Kp
+    full = inside & (S["n"] == Kp)
+    sel = full[mp]
+    mp_f, mc_f = mp[sel], mc[sel]                # memberships are in pair order
+    n = np.bincount(mc_f, minlength=n_cells).astype(float)
     sums = np.zeros((n_cells, Kp))
     sq = np.zeros((n_cells, Kp))
-    sel = full[mp]
-    mp_f, mc_f = mp[sel], mc[sel]
-    n = np.bincount(mc_f, minlength=n_cells).astype(float)
-    if len(mp_f):
-        # AR path of each complete pair: rows t0 + p1 .. t0 + p2 (vectorised gather, (pairs, Kp))
-        pairs = np.unique(mp_f)
-        rows = t0p[pairs][:, None] + np.arange(p1, p2 + 1)[None, :]
-        s_col = ps[pairs][:, None]
-        ar = P.Y[rows, s_col] - fit["alpha_c"][pairs][:, None] - fit["beta"][pairs][:, None] * P.X[rows, s_col]
-        cp = np.cumsum(ar, axis=1)
-        where = np.searchsorted(pairs, mp_f)
-        np.add.at(sums, mc_f, cp[where])
-        mean = sums / np.maximum(n, 1.0)[:, None]
-        dev = cp[where] - mean[mc_f]
-        np.add.at(sq, mc_f, dev * dev)
-    else:
-        mean = sums
+    days = np.arange(p1, p2 + 1)
+    # chunks of pairs keep the (pairs, Kp) gathers small; two passes give the deviations exactly
+    chunk = max(1, 4_000_000 // max(Kp, 1))
+    bounds = np.searchsorted(mp_f, np.arange(0, len(pe) + chunk, chunk))
+
+    def car_paths(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        a, b = bounds[k], bounds[k + 1]
+        mpk, mck = mp_f[a:b], mc_f[a:b]
+        pairs, where = np.unique(mpk, return_inverse=True)
+        rows = t0p[pairs][:, None] + days[None, :]
+        col = ps[pairs][:, None]
+        ar = P.Y[rows, col] - fit["alpha_c"][pairs][:, None] - fit["beta"][pairs][:, None] * P.X[rows, col]
+        return np.cumsum(ar, axis=1), where, mck
+
+    def member(where: np.ndarray, mck: np.ndarray, width: int):
+        return sparse.csr_matrix((np.ones(len(where)), (mck, where)), shape=(n_cells, width))
+
+    n_chunks = len(bounds) - 1
+    for k in range(n_chunks):
+        if bounds[k] == bounds[k + 1]:
+            continue
+        cp, where, mck = car_paths(k)
+        sums += member(where, mck, len(cp)) @ cp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sums / n[:, None]
+    for k in range(n_chunks):
+        if bounds[k] == bounds[k + 1]:
+            continue
+        cp, where, mck = car_paths(k)
+        dev = cp[where] - mean[mck]
+        sq += sparse.csr_matrix((np.ones(len(where)), (mck, np.arange(len(where)))),
+                                shape=(n_cells, len(where))) @ (dev * dev)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.sqrt(sq / (n - 1.0)[:, None])
     rbar = np.stack([rbar_all[:, k_col[k]] for k in range(1, Kp + 1)], axis=1)
@@ -1145,7 +1154,6 @@ def _paths(
     with np.errstate(invalid="ignore", divide="ignore"):
         half = stats.t.ppf(0.5 + level / 2.0, np.where(nn > 1, nn - 1, np.nan)) * sd / np.sqrt(nn) / fac
     out = []
-    days = np.arange(p1, p2 + 1)
     for c in np.flatnonzero(n > 0):
         kk, g = cells[c]
         out.append(pd.DataFrame({

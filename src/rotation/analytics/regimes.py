@@ -85,6 +85,10 @@ _MODELS = ("markov", "hmm")
 _ORDERS = ("mean", "variance")
 _P_NAME = re.compile(r"^p\[(\d+)->(\d+)\]$")
 _IDX_NAME = re.compile(r"^(const|sigma2)(?:\[(\d+)\])?$")
+#: EM iterations used to screen each starting value, and how many screened
+#: solutions are then polished by BFGS (markov backend).
+_EM_ITER = 100
+_POLISH = 2
 
 
 # ----------------------------------------------------------------------------- result
@@ -461,8 +465,7 @@ def _user_start(start_params: Mapping[str, Any], k: int, loc: float, scale: floa
     return _Params(means, variances, P)
 
 
-def _default_transition(k: int) -> np.ndarray:
-    stay = 0.9
+def _default_transition(k: int, stay: float = 0.9) -> np.ndarray:
     P = np.full((k, k), (1.0 - stay) / (k - 1))
     np.fill_diagonal(P, stay)
     return P
@@ -471,15 +474,18 @@ def _default_transition(k: int) -> np.ndarray:
 def _grid_starts(z: np.ndarray, k: int, switching_mean: bool, switching_variance: bool) -> list[tuple[str, _Params]]:
     """Deterministic starting values from the standardised data.
 
-    ``quantile``: sort the data into k equal groups by value (means spread,
-    group variances). ``dispersion``: k rings by distance from the median
-    (means near 0, variances from calm to turbulent).
+    ``quantile``: k equal groups by value (means spread, group variances).
+    ``dispersion``: k rings by distance from the median (means near 0,
+    variances from calm to turbulent). ``chronological``: k consecutive
+    blocks of time with a persistent chain (p_jj = 0.98), which finds slow
+    regimes (e.g. a volatile year followed by calm ones) that the
+    value-based splits miss.
     """
     n = len(z)
     edges = np.linspace(0, n, k + 1).astype(int)
     out = []
-    for label, key in (("quantile", z), ("dispersion", np.abs(z - np.median(z)))):
-        order = np.argsort(key, kind="stable")
+    for label, key in (("quantile", z), ("dispersion", np.abs(z - np.median(z))), ("chronological", None)):
+        order = np.arange(n) if key is None else np.argsort(key, kind="stable")
         groups = [z[order[a:b]] for a, b in zip(edges[:-1], edges[1:], strict=True)]
         means = np.array([g.mean() for g in groups])
         if label == "dispersion":
@@ -490,7 +496,8 @@ def _grid_starts(z: np.ndarray, k: int, switching_mean: bool, switching_variance
             means = np.zeros(k)
         if not switching_variance:
             variances = np.ones(k)
-        out.append((label, _Params(means, variances, _default_transition(k))))
+        stay = 0.98 if label == "chronological" else 0.9
+        out.append((label, _Params(means, variances, _default_transition(k, stay))))
     return out
 
 
@@ -547,20 +554,38 @@ def _fit_markov(z: np.ndarray, k: int, starts: list[tuple[str, _Params]], switch
     candidates: list[tuple[str, np.ndarray]] = [(name, _sm_vector(mod, p)) for name, p in starts]
     if not any(name == "user" for name, _ in starts):
         candidates.insert(0, ("statsmodels", np.asarray(mod.start_params, dtype=float)))
+    # Screen every start with EM (closed-form steps, cheap), then polish the best
+    # ``_POLISH`` screened solutions with BFGS (numerical gradients, costly).
     tried = []
-    best = None
+    screened = []
     for name, sp in candidates:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
             try:
-                res = mod.fit(start_params=sp, disp=False, maxiter=maxiter, cov_type="none")
+                res = mod.fit(start_params=sp, disp=False, em_iter=_EM_ITER, maxiter=0, cov_type="none")
             except (np.linalg.LinAlgError, ValueError) as exc:
-                tried.append({"start": name, "llf": np.nan, "converged": False, "error": str(exc)})
+                tried.append({"start": name, "llf_em": np.nan, "llf": np.nan, "converged": False, "error": str(exc)})
+                continue
+        llf = float(res.llf)
+        tried.append({"start": name, "llf_em": llf, "llf": np.nan, "converged": False, "error": ""})
+        if np.isfinite(llf):
+            screened.append((llf, len(screened), name, np.asarray(res.params, dtype=float)))
+    # best first; the insertion counter breaks ties deterministically
+    screened.sort(key=lambda item: (-item[0], item[1]))
+    best = None
+    for _, _, name, sp in screened[:_POLISH]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            try:
+                res = mod.fit(start_params=sp, disp=False, em_iter=0, maxiter=maxiter, cov_type="none")
+            except (np.linalg.LinAlgError, ValueError):
                 continue
         llf = float(res.llf)
         conv = bool(res.mle_retvals.get("converged", False)) if res.mle_retvals else False
-        tried.append({"start": name, "llf": llf, "converged": conv, "error": ""})
+        row = next(t for t in tried if t["start"] == name)
+        row.update(llf=llf, converged=conv)
         if np.isfinite(llf) and (best is None or llf > best[1] + 1e-9 * max(1.0, abs(best[1]))):
             best = (name, llf, np.asarray(res.params, dtype=float), conv)
     if best is None:
@@ -629,10 +654,10 @@ def _fit_hmm(z: np.ndarray, k: int, starts: list[tuple[str, _Params]], switching
                 hmm.fit(X)
                 llf = float(hmm.score(X))
             except (ValueError, np.linalg.LinAlgError) as exc:
-                tried.append({"start": name, "llf": np.nan, "converged": False, "error": str(exc)})
+                tried.append({"start": name, "llf_em": np.nan, "llf": np.nan, "converged": False, "error": str(exc)})
                 continue
         conv = bool(hmm.monitor_.converged)
-        tried.append({"start": name, "llf": llf, "converged": conv, "error": ""})
+        tried.append({"start": name, "llf_em": llf, "llf": llf, "converged": conv, "error": ""})
         if np.isfinite(llf) and (best is None or llf > best[1] + 1e-9 * max(1.0, abs(best[1]))):
             best = (name, llf, hmm, conv)
     if best is None:

@@ -39,7 +39,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import numpy as np
 import pandas as pd
 
 from rotation._typing import DateLike
@@ -375,8 +374,3 @@ class ClaimContext:
                 return deannualize_rate(rate / 100.0, 252.0), sym, []
         return pd.Series(0.0, index=index), "none", [
             f"no risk-free series stored ({', '.join(preference)}): Sharpe ratios use a zero risk-free rate"]
-
-
-def first_last(series: pd.Series) -> tuple[float, float]:
-    s = series.dropna()
-    return (float(s.iloc[0]), float(s.iloc[-1])) if len(s) else (np.nan, np.nan)

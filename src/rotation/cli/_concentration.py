@@ -245,7 +245,7 @@ def _print_contribution(res, top: int) -> None:
                   _num(r["share_of_cap_increase"], "{:.1%}"), _num(r["share_of_linked"], "{:.1%}"))
     rest = frame[~frame["in_set"]].iloc[top:]
     if len(rest):
-        t.add_row(f"{len(rest)} others", "", _num(rest["weight_start"].sum(), "{:.2%}"), "",
+        t.add_row(f"{len(rest)} other member{'s' if len(rest) != 1 else ''}", "", _num(rest["weight_start"].sum(), "{:.2%}"), "",
                   _num(100 * rest["contribution"].sum(), "{:+.2f}"), _num(rest["share_of_return"].sum(), "{:.1%}"),
                   _num(rest["cap_change"].sum() / 1e9, "{:+,.0f}"), _num(rest["share_of_cap_increase"].sum(), "{:.1%}"),
                   _num(rest["share_of_linked"].sum(), "{:.1%}"))
