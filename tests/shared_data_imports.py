@@ -113,6 +113,8 @@ SHARED_IMPORTS: list[tuple[str, ImportSpec]] = [
             symbol_column="ticker",
             date_column="snapshot_date_estimated",
             columns={"market_cap": "market_cap_usd"},
+            # the snapshot still uses Bank of New York Mellon's old ticker; its prices are under BNY
+            symbol_map={"BK": "BNY"},
             source="yahoo_snapshot",
             asset_class="equity",
         ),

@@ -50,6 +50,7 @@ from rotation.analytics import (
     rrg,
     stress,
 )
+from rotation.claims import Ledger, Verdict, evaluate_claims, load_claims_config
 from rotation.panel import BasketIndex, Panel, basket_index, build_panel, macro_panel
 from rotation.store import FetchReport, Store, fetch
 from rotation.universe import Basket, Instrument, MacroSeries, Universe, load_universe
@@ -63,6 +64,7 @@ __all__ = [
     "EmptyStoreError",
     "FetchReport",
     "ImportFileError",
+    "Ledger",
     "Instrument",
     "MacroSeries",
     "MalformedResponseError",
@@ -77,6 +79,7 @@ __all__ = [
     "SymbolNotFoundError",
     "Universe",
     "UniverseError",
+    "Verdict",
     "__version__",
     "basket_index",
     "basket_performance",
@@ -85,8 +88,10 @@ __all__ = [
     "contribution",
     "cross_correlation",
     "drawdown_table",
+    "evaluate_claims",
     "granger_causality",
     "fetch",
+    "load_claims_config",
     "load_universe",
     "macro_panel",
     "macro_sensitivity",

@@ -596,19 +596,16 @@ def event_study(
             if absent:
                 notes.append(f"group {g}: {', '.join(absent)} not in the returns, left out")
             group_members[str(g)] = list(dict.fromkeys(present))
-    col_groups: list[list[str]] = [[] for _ in range(n_cols)]
-    for g, members in group_members.items():
-        for s in members:
-            col_groups[s].append(g)
-    for s in range(n_cols):
-        if not col_groups[s]:
-            col_groups[s].append(all_labels[s])
+    for s in range(n_cols):  # columns in no group form their own
+        if not any(s in members for members in group_members.values()):
             group_members.setdefault(all_labels[s], []).append(s)
+    group_names = list(group_members)
 
     # --- events -> day 0 and affected columns
     T = len(frame)
     t0, t0_reason = _day0(frame.index, evs)
-    excluded: list[tuple[str, str, str, str]] = []
+    excluded: list[tuple[str, str, str, str]] = []       # event-level rows
+    excluded_frames: list[pd.DataFrame] = []            # vectorised pair-level rows
     pair_e: list[int] = []
     pair_s: list[int] = []
     for e, ev in enumerate(evs):
@@ -654,30 +651,20 @@ def event_study(
     ok = (S["n"] >= min_est) & (fit["dof"] >= 1) & np.isfinite(fit["s2"])
     degenerate = ok & ~(fit["s2"] > 0)
     ok &= fit["s2"] > 0
-    first_valid = _first_valid(P.V)
-    for p in np.flatnonzero(~ok):
-        e, s = int(pe[p]), int(ps[p])
-        if degenerate[p]:
-            why = "zero residual variance in the estimation window (the series moves one-for-one with the market)" \
-                if model == "market" else "zero variance in the estimation window"
-        elif model == "market" and S["n"][p] >= min_est and not fit["sxx"][p] > 0:
-            why = "the market return is constant in the estimation window"
-        else:
-            fv = first_valid[s]
-            first = f"; first return {frame.index[fv].date()}" if fv >= 0 else "; no return at all"
-            why = (f"{int(S['n'][p])} valid returns in the estimation window "
-                   f"{frame.index[a_est[p]].date() if b_est[p] > a_est[p] else '-'}"
-                   f"..{frame.index[b_est[p] - 1].date() if b_est[p] > 0 else '-'}, "
-                   f"{min_est} needed{first}")
-        excluded.append((evs[e].id, all_labels[s], "", why))
+    bad = np.flatnonzero(~ok)
+    if len(bad):
+        excluded_frames.append(_estimation_exclusions(
+            bad, pe, ps, S, fit, degenerate, a_est, b_est, frame.index, _first_valid(P.V), min_est, model, evs,
+            all_labels))
     keep = np.flatnonzero(ok)
     pe, ps, t0p, a_est, b_est = pe[keep], ps[keep], t0p[keep], a_est[keep], b_est[keep]
     S = {k: v[keep] for k, v in S.items()}
     fit = {k: v[keep] for k, v in fit.items()}
     n_pairs = len(pe)
     if n_pairs == 0:
+        first = pd.concat(excluded_frames).head(5) if excluded_frames else pd.DataFrame()
         raise DataError("no (event, series) pair has enough returns in its estimation window: "
-                        + "; ".join(f"{ev} {s}: {why}" for ev, s, _, why in excluded[:5]))
+                        + "; ".join(f"{r.event} {r.series}: {r.reason}" for r in first.itertuples()))
 
     # --- CARs per window (all pairs at once)
     W = len(wins)
@@ -696,28 +683,35 @@ def event_study(
         car[complete, w] = c[complete]
         se[complete, w] = np.sqrt(v[complete])
         incl[:, w] = complete
-        for p in np.flatnonzero(~complete):
-            why = "the window runs past the data" if not inside[p] else \
-                f"{K - int(Sw['n'][p])} of its {K} rows lack a return (series or market)"
-            excluded.append((evs[int(pe[p])].id, all_labels[int(ps[p])], _window_label(w1, w2), why))
+        badw = np.flatnonzero(~complete)
+        if len(badw):
+            missing = (K - Sw["n"][badw]).astype(int).astype(str)
+            why = np.where(inside[badw], np.char.add(missing, f" of its {K} rows lack a return (series or market)"),
+                           "the window runs past the data")
+            excluded_frames.append(pd.DataFrame({
+                "event": np.asarray([e.id for e in evs], dtype=object)[pe[badw]],
+                "series": np.asarray(all_labels, dtype=object)[ps[badw]],
+                "window": _window_label(w1, w2), "reason": why.astype(object)}))
     scar = car / se
     p_single = 2.0 * stats.t.sf(np.abs(scar), fit["dof"][:, None])
 
-    # --- cells: (key, group)
+    # --- cells: (key, group); memberships (pair -> cell), in pair order
     key_of_event = _event_keys(evs, by)
-    cell_index: dict[tuple[str, str], int] = {}
-    mem_p: list[int] = []
-    mem_c: list[int] = []
-    for p in range(n_pairs):
-        kk = key_of_event[int(pe[p])]
-        for g in col_groups[int(ps[p])]:
-            c = cell_index.setdefault((kk, g), len(cell_index))
-            mem_p.append(p)
-            mem_c.append(c)
-    mp = np.asarray(mem_p, dtype=np.int64)
-    mc = np.asarray(mem_c, dtype=np.int64)
-    n_cells = len(cell_index)
-    cells = list(cell_index)
+    key_names = list(dict.fromkeys(key_of_event))
+    key_code = np.asarray([key_names.index(k) for k in key_of_event], dtype=np.int64)
+    G = len(group_names)
+    flat = [[gi for gi, g in enumerate(group_names) if c in group_members[g]] for c in range(n_cols)]
+    n_g = np.asarray([len(f) for f in flat], dtype=np.int64)
+    flat_start = np.r_[0, np.cumsum(n_g)[:-1]]
+    flat_all = np.asarray([gi for f in flat for gi in f], dtype=np.int64)
+    counts = n_g[ps]
+    mp = np.repeat(np.arange(n_pairs), counts)
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    gid = flat_all[flat_start[ps[mp]] + within]
+    ucells, mc = np.unique(key_code[pe[mp]] * G + gid, return_inverse=True)
+    mc = mc.astype(np.int64)
+    n_cells = len(ucells)
+    cells = [(key_names[int(u // G)], group_names[int(u % G)]) for u in ucells]
     multi = np.array([len(group_members[g]) > 1 for _, g in cells])
 
     # --- KP: S(K) = sum over ordered pairs i != j of rho_ij * m_ij(K) for every needed K
@@ -733,9 +727,9 @@ def event_study(
     k_col = {K: j for j, K in enumerate(Ks)}
 
     # --- summary
-    tq = stats.t
     key_name = _BY_COLUMN[by]
-    rows = []
+    parts = []
+    n_events_total, n_series_total = len(evs), n_cols
     for w, (w1, w2) in enumerate(wins):
         sel = incl[mp, w]
         c_sel, p_sel = mc[sel], mp[sel]
@@ -746,46 +740,33 @@ def event_study(
         zmean = _grouped_mean(c_sel, z, n)
         zsd = _grouped_sd(c_sel, z, zmean, n)
         pos = np.bincount(c_sel, weights=(x > 0).astype(float), minlength=n_cells)
-        n_ev = _count_distinct(c_sel, pe[p_sel], n_cells)
-        n_se = _count_distinct(c_sel, ps[p_sel], n_cells)
         single_p = np.full(n_cells, np.nan)
-        one = n == 1
-        if one.any():
-            single_p[c_sel[one[c_sel]]] = p_single[p_sel[one[c_sel]], w]
-        rbar = rbar_all[:, k_col[w2 - w1 + 1]]
+        one = (n == 1)[c_sel]
+        single_p[c_sel[one]] = p_single[p_sel[one], w]
+        rbar = np.where(n > 1, rbar_all[:, k_col[w2 - w1 + 1]], np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
+            two = n > 1
+            sd = np.where(two, sd, np.nan)
             t = mean / (sd / np.sqrt(n))
             bmp = zmean / (zsd / np.sqrt(n))
             fac = _kp_factor(n, rbar)
             kp = bmp * fac
-            dfree = np.where(n > 1, n - 1, np.nan)
-            half = tq.ppf(0.5 + level / 2.0, dfree) * sd / np.sqrt(n) / fac
-        for c in range(n_cells):
-            if n[c] == 0:
-                continue
-            kk, g = cells[c]
-            rows.append({
-                key_name: kk, "group": g, "window": _window_label(w1, w2), "start": w1, "end": w2,
-                "n": int(n[c]), "n_events": int(n_ev[c]), "n_series": int(n_se[c]),
-                "mean_car": mean[c], "sd_car": sd[c] if n[c] > 1 else np.nan,
-                "t": t[c] if n[c] > 1 else np.nan, "p_t": _p(t[c], n[c]),
-                "mean_scar": zmean[c], "bmp": bmp[c] if n[c] > 1 else np.nan, "p_bmp": _p(bmp[c], n[c]),
-                "rbar": rbar[c] if n[c] > 1 else np.nan, "kp": kp[c] if n[c] > 1 else np.nan,
-                "p_kp": _p(kp[c], n[c]),
-                "ci_low": mean[c] - half[c] if n[c] > 1 else np.nan,
-                "ci_high": mean[c] + half[c] if n[c] > 1 else np.nan,
-                "pos_share": pos[c] / n[c], "p_single": single_p[c],
-            })
-    summary = pd.DataFrame(rows, columns=[
-        key_name, "group", "window", "start", "end", "n", "n_events", "n_series", "mean_car", "sd_car", "t", "p_t",
-        "mean_scar", "bmp", "p_bmp", "rbar", "kp", "p_kp", "ci_low", "ci_high", "pos_share", "p_single"])
-    if not summary.empty:
-        order = {k: i for i, k in enumerate(dict.fromkeys(k for k, _ in cells))}
-        gorder = {g: i for i, g in enumerate(dict.fromkeys([*group_members]))}
-        summary = summary.sort_values(
-            [key_name, "group", "start", "end"],
-            key=lambda s: s.map(order) if s.name == key_name else (s.map(gorder) if s.name == "group" else s),
-            kind="stable").reset_index(drop=True)
+            half = stats.t.ppf(0.5 + level / 2.0, np.where(two, n - 1, np.nan)) * sd / np.sqrt(n) / fac
+        live = np.flatnonzero(n > 0)
+        parts.append(pd.DataFrame({
+            "_cell": live, "_w": w,
+            key_name: [cells[c][0] for c in live], "group": [cells[c][1] for c in live],
+            "window": _window_label(w1, w2), "start": w1, "end": w2, "n": n[live].astype(int),
+            "n_events": _distinct_per_cell(c_sel, pe[p_sel], n_cells, n_events_total)[live],
+            "n_series": _distinct_per_cell(c_sel, ps[p_sel], n_cells, n_series_total)[live],
+            "mean_car": mean[live], "sd_car": sd[live], "t": t[live], "p_t": _p(t, n)[live],
+            "mean_scar": zmean[live], "bmp": bmp[live], "p_bmp": _p(bmp, n)[live],
+            "rbar": rbar[live], "kp": kp[live], "p_kp": _p(kp, n)[live],
+            "ci_low": (mean - half)[live], "ci_high": (mean + half)[live],
+            "pos_share": (pos / n)[live], "p_single": single_p[live],
+        }))
+    summary = pd.concat(parts, ignore_index=True).sort_values(["_cell", "_w"], kind="stable")
+    summary = summary.drop(columns=["_cell", "_w"]).reset_index(drop=True)
 
     # --- paths
     paths = _paths(P, mp, mc, pe, ps, t0p, fit, n_cells, cells, key_name, p1, p2, T, rbar_all, k_col, level)
@@ -824,10 +805,12 @@ def event_study(
         "label": [e.label for e in evs], "timing": [e.timing for e in evs], "session": sess_dates,
         "n_series": n_by_event,
     })
-    excluded_tbl = pd.DataFrame(excluded, columns=["event", "series", "window", "reason"])
+    excluded_tbl = pd.concat([pd.DataFrame(excluded, columns=["event", "series", "window", "reason"]),
+                              *excluded_frames], ignore_index=True)
     if not incl.any():
         raise DataError("no event window is complete: every (event, series) pair lacks returns on some window day "
-                        "(see the exclusions: " + "; ".join(f"{e} {s} {w}: {r}" for e, s, w, r in excluded[-3:]) + ")")
+                        "(" + "; ".join(f"{r.event} {r.series} {r.window}: {r.reason}"
+                                        for r in excluded_tbl.tail(3).itertuples()) + ")")
     params = {"market": market_name, "model": model, "estimation": L, "gap": gap, "min_estimation": min_est,
               "windows": tuple(wins), "path": (p1, p2), "by": by, "level": float(level), "relative": tuple(rel)}
     if rel:
@@ -912,27 +895,59 @@ def _grouped_sd(c: np.ndarray, x: np.ndarray, mean: np.ndarray, n: np.ndarray) -
         return np.sqrt(np.bincount(c, weights=dev * dev, minlength=len(n)) / (n - 1.0))
 
 
-def _count_distinct(c: np.ndarray, v: np.ndarray, n_cells: int) -> np.ndarray:
+def _distinct_per_cell(c: np.ndarray, v: np.ndarray, n_cells: int, n_values: int) -> np.ndarray:
+    """Number of distinct values ``v`` per cell ``c``."""
     if len(c) == 0:
         return np.zeros(n_cells, dtype=int)
-    pairs = np.unique(np.stack([c, v]), axis=1)
-    return np.bincount(pairs[0], minlength=n_cells)
+    if n_cells * n_values <= 20_000_000:
+        flags = np.zeros(n_cells * n_values, dtype=bool)
+        flags[c * n_values + v] = True
+        return flags.reshape(n_cells, n_values).sum(axis=1)
+    u = np.unique(c.astype(np.int64) * n_values + v)
+    return np.bincount(u // n_values, minlength=n_cells)
 
 
-def _p(t: float, n: float) -> float:
-    if n < 2 or not np.isfinite(t):
-        return math.nan
-    return float(2.0 * stats.t.sf(abs(t), n - 1))
+def _p(t: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Two-sided Student-t p-values with n - 1 df (NaN for n < 2 or a NaN statistic)."""
+    with np.errstate(invalid="ignore"):
+        out = 2.0 * stats.t.sf(np.abs(t), np.where(n > 1, n - 1.0, np.nan))
+    return np.where((n > 1) & np.isfinite(t), out, np.nan)
+
+
+def _estimation_exclusions(
+    bad: np.ndarray, pe: np.ndarray, ps: np.ndarray, S: Mapping[str, np.ndarray], fit: Mapping[str, np.ndarray],
+    degenerate: np.ndarray, a_est: np.ndarray, b_est: np.ndarray, index: pd.DatetimeIndex, first_valid: np.ndarray,
+    min_est: int, model: str, evs: list[Event], labels: list[str],
+) -> pd.DataFrame:
+    """Why each pair in ``bad`` has no usable estimation window (vectorised wording)."""
+    n = S["n"][bad].astype(int)
+    T = len(index)
+    days = pd.Series(index.strftime("%Y-%m-%d").to_numpy(dtype=object))
+    a, b = a_est[bad], b_est[bad]
+    start = np.where(b > a, days.to_numpy()[np.minimum(a, T - 1)], "-")
+    end = np.where(b > 0, days.to_numpy()[np.maximum(b - 1, 0)], "-")
+    fv = first_valid[ps[bad]]
+    first = np.where(fv >= 0, "; first return " + days.to_numpy()[np.maximum(fv, 0)].astype(str), "; no return at all")
+    why = (pd.Series(n).astype(str) + " valid returns in the estimation window " + pd.Series(start).astype(str) + ".."
+           + pd.Series(end).astype(str) + f", {min_est} needed" + pd.Series(first).astype(str)).to_numpy(dtype=object)
+    if model == "market":
+        flat = (S["n"][bad] >= min_est) & ~(fit["sxx"][bad] > 0)
+        why[flat] = "the market return is constant in the estimation window"
+    why[degenerate[bad]] = ("zero residual variance in the estimation window (the series moves one-for-one with "
+                            "the market)") if model == "market" else "zero variance in the estimation window"
+    return pd.DataFrame({"event": np.asarray([e.id for e in evs], dtype=object)[pe[bad]],
+                         "series": np.asarray(labels, dtype=object)[ps[bad]], "window": "", "reason": why})
 
 
 # ----------------------------------------------------------------------------- KP terms
 def _kp_same_series(
     mp: np.ndarray, mc: np.ndarray, pe: np.ndarray, ps: np.ndarray, t0p: np.ndarray, n_cells: int, Ks: list[int]
 ) -> np.ndarray:
-    """sum over ordered pairs i != j of one cell with the same series of m_ij(K) (rho = 1).
+    """Sum over ordered pairs i != j of one cell with the same series of m_ij(K) (rho = 1), per K.
 
-    Two windows of length K starting d rows apart share max(0, K - d) rows. Pairs are
-    enumerated within (cell, series) in day-0 order, only up to Kmax - 1 rows apart.
+    Two windows of length K whose day 0 are d rows apart share max(0, K - d) rows. Pairs are
+    enumerated within (cell, series) in day-0 order up to Kmax - 1 rows apart, histogrammed by
+    distance, and the histogram is weighted for every K at once.
     """
     out = np.zeros((n_cells, len(Ks)))
     Kmax = max(Ks)
@@ -944,18 +959,16 @@ def _kp_same_series(
     c_s, s_s, d_s = mc[order], col[order], day[order]
     span = int(d_s.max()) + Kmax + 1
     key = (c_s.astype(np.int64) * (int(s_s.max()) + 1) + s_s) * span + d_s
-    hi = np.searchsorted(key, key + Kmax, side="left")  # first later item >= Kmax rows away (or other series)
+    hi = np.searchsorted(key, key + Kmax, side="left")  # first item >= Kmax rows later (or another series)
     cnt = hi - np.arange(len(key)) - 1                   # later items of the same (cell, series) within reach
-    if cnt.sum() == 0:
+    total = int(cnt.sum())
+    if total == 0:
         return out
     i = np.repeat(np.arange(len(key)), cnt)
-    j = i + 1 + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))
-    d = d_s[j] - d_s[i]
-    cell = c_s[i]
-    for k, K in enumerate(Ks):
-        m = np.maximum(0, K - d).astype(float)
-        out[:, k] = 2.0 * np.bincount(cell, weights=m, minlength=n_cells)
-    return out
+    j = i + 1 + (np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    hist = np.bincount(c_s[i] * Kmax + (d_s[j] - d_s[i]), minlength=n_cells * Kmax).reshape(n_cells, Kmax)
+    kernel = np.maximum(0, np.asarray(Ks)[None, :] - np.arange(Kmax)[:, None]).astype(float)  # (Kmax, nK)
+    return 2.0 * hist.astype(float) @ kernel
 
 
 def _kp_cross_series(
@@ -1045,11 +1058,9 @@ def _kp_cross_series(
     common = np.minimum(u_b[ui], u_b[uj]) - np.maximum(u_a[ui], u_a[uj])
     with np.errstate(invalid="ignore", divide="ignore"):
         val = np.where(common > 0, (dot - same) / common, 0.0)
-    cell = u_cell[ui]
-    for k, K in enumerate(Ks):
-        mk = np.maximum(0, K - d).astype(float)
-        out[:, k] += 2.0 * np.bincount(cell, weights=val * mk, minlength=n_cells)
-    return out
+    hist = np.bincount(u_cell[ui] * Kmax + d, weights=val, minlength=n_cells * Kmax).reshape(n_cells, Kmax)
+    kernel = np.maximum(0, np.asarray(Ks)[None, :] - np.arange(Kmax)[:, None]).astype(float)
+    return out + 2.0 * hist @ kernel
 
 
 def _same_series_dots(
@@ -1115,51 +1126,48 @@ def _paths(
     sums = np.zeros((n_cells, Kp))
     sq = np.zeros((n_cells, Kp))
     days = np.arange(p1, p2 + 1)
-    # chunks of pairs keep the (pairs, Kp) gathers small; two passes give the deviations exactly
-    chunk = max(1, 4_000_000 // max(Kp, 1))
-    bounds = np.searchsorted(mp_f, np.arange(0, len(pe) + chunk, chunk))
+    # CAR(p1, tau) = Y-sum - K_tau alpha - beta X-sum over rows t0 + p1 .. t0 + tau; rows come from
+    # sliding windows over each series' (contiguous) column, in chunks of pairs. Abnormal returns
+    # have mean ~0, so one pass of sums and sums of squares loses nothing to cancellation.
+    from numpy.lib.stride_tricks import sliding_window_view
 
-    def car_paths(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        a, b = bounds[k], bounds[k + 1]
-        mpk, mck = mp_f[a:b], mc_f[a:b]
-        pairs, where = np.unique(mpk, return_inverse=True)
-        rows = t0p[pairs][:, None] + days[None, :]
-        col = ps[pairs][:, None]
-        ar = P.Y[rows, col] - fit["alpha_c"][pairs][:, None] - fit["beta"][pairs][:, None] * P.X[rows, col]
-        return np.cumsum(ar, axis=1), where, mck
-
-    def member(where: np.ndarray, mck: np.ndarray, width: int):
-        return sparse.csr_matrix((np.ones(len(where)), (mck, where)), shape=(n_cells, width))
-
-    n_chunks = len(bounds) - 1
-    for k in range(n_chunks):
-        if bounds[k] == bounds[k + 1]:
-            continue
-        cp, where, mck = car_paths(k)
-        sums += member(where, mck, len(cp)) @ cp
+    YT = np.ascontiguousarray(P.Y.T)
+    XT = np.ascontiguousarray(P.X.T)
+    if Kp <= YT.shape[1]:
+        Yw = sliding_window_view(YT, Kp, axis=1)
+        Xw = sliding_window_view(XT, Kp, axis=1)
+    ktau = np.arange(1, Kp + 1, dtype=float)
+    pairs_f = np.unique(mp_f)
+    chunk = max(1, 2_000_000 // Kp)
+    for k0 in range(0, len(pairs_f), chunk):
+        pairs = pairs_f[k0:k0 + chunk]
+        start = t0p[pairs] + p1
+        col = ps[pairs]
+        cy = np.cumsum(Yw[col, start], axis=1)
+        cx = np.cumsum(Xw[col, start], axis=1)
+        cp = cy - fit["alpha_c"][pairs][:, None] * ktau[None, :] - fit["beta"][pairs][:, None] * cx
+        a, b = np.searchsorted(mp_f, pairs[0]), np.searchsorted(mp_f, pairs[-1], side="right")
+        where = np.searchsorted(pairs, mp_f[a:b])
+        memb = sparse.csr_matrix((np.ones(b - a), (mc_f[a:b], where)), shape=(n_cells, len(pairs)))
+        sums += memb @ cp
+        sq += memb @ (cp * cp)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / n[:, None]
-    for k in range(n_chunks):
-        if bounds[k] == bounds[k + 1]:
-            continue
-        cp, where, mck = car_paths(k)
-        dev = cp[where] - mean[mck]
-        sq += sparse.csr_matrix((np.ones(len(where)), (mck, np.arange(len(where)))),
-                                shape=(n_cells, len(where))) @ (dev * dev)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sd = np.sqrt(sq / (n - 1.0)[:, None])
+        sd = np.sqrt(np.maximum(sq - n[:, None] * mean * mean, 0.0) / (n - 1.0)[:, None])
     rbar = np.stack([rbar_all[:, k_col[k]] for k in range(1, Kp + 1)], axis=1)
     nn = np.repeat(n[:, None], Kp, axis=1)
     fac = _kp_factor(nn.ravel(), rbar.ravel()).reshape(nn.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = stats.t.ppf(0.5 + level / 2.0, np.where(nn > 1, nn - 1, np.nan)) * sd / np.sqrt(nn) / fac
-    out = []
-    for c in np.flatnonzero(n > 0):
-        kk, g = cells[c]
-        out.append(pd.DataFrame({
-            key_name: kk, "group": g, "day": days, "n": int(n[c]), "mean_car": mean[c],
-            "ci_low": mean[c] - half[c], "ci_high": mean[c] + half[c],
-            "rbar": rbar[c] if n[c] > 1 else np.full(Kp, np.nan),
-        }))
+    live = np.flatnonzero(n > 0)
     cols = [key_name, "group", "day", "n", "mean_car", "ci_low", "ci_high", "rbar"]
-    return pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)
+    if len(live) == 0:
+        return pd.DataFrame(columns=cols)
+    rb = np.where((n > 1)[:, None], rbar, np.nan)
+    return pd.DataFrame({
+        key_name: np.repeat(np.asarray([cells[c][0] for c in live], dtype=object), Kp),
+        "group": np.repeat(np.asarray([cells[c][1] for c in live], dtype=object), Kp),
+        "day": np.tile(days, len(live)), "n": np.repeat(n[live].astype(int), Kp),
+        "mean_car": mean[live].ravel(), "ci_low": (mean - half)[live].ravel(), "ci_high": (mean + half)[live].ravel(),
+        "rbar": rb[live].ravel(),
+    })[cols]

@@ -85,10 +85,6 @@ _MODELS = ("markov", "hmm")
 _ORDERS = ("mean", "variance")
 _P_NAME = re.compile(r"^p\[(\d+)->(\d+)\]$")
 _IDX_NAME = re.compile(r"^(const|sigma2)(?:\[(\d+)\])?$")
-#: EM iterations used to screen each starting value, and how many screened
-#: solutions are then polished by BFGS (markov backend).
-_EM_ITER = 100
-_POLISH = 2
 
 
 # ----------------------------------------------------------------------------- result
@@ -546,7 +542,6 @@ def _sm_unpack(mod: Any, vec: np.ndarray, k: int) -> tuple[_Params, dict[str, np
 
 def _fit_markov(z: np.ndarray, k: int, starts: list[tuple[str, _Params]], switching_mean: bool,
                 switching_variance: bool, maxiter: int):
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
     from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
 
     mod = MarkovRegression(z, k_regimes=k, trend="c", switching_trend=switching_mean,
@@ -554,38 +549,24 @@ def _fit_markov(z: np.ndarray, k: int, starts: list[tuple[str, _Params]], switch
     candidates: list[tuple[str, np.ndarray]] = [(name, _sm_vector(mod, p)) for name, p in starts]
     if not any(name == "user" for name, _ in starts):
         candidates.insert(0, ("statsmodels", np.asarray(mod.start_params, dtype=float)))
-    # Screen every start with EM (closed-form steps, cheap), then polish the best
-    # ``_POLISH`` screened solutions with BFGS (numerical gradients, costly).
+    # Every start is run to convergence (statsmodels' default: 5 EM steps, then
+    # BFGS). Screening starts by a longer EM run was tried and rejected: the EM
+    # of MarkovRegression stalls when it has to rescale invalid transition
+    # probabilities, so EM log-likelihoods rank the starts badly.
     tried = []
-    screened = []
+    best = None
     for name, sp in candidates:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore")  # ConvergenceWarning, EstimationWarning, overflow
             try:
-                res = mod.fit(start_params=sp, disp=False, em_iter=_EM_ITER, maxiter=0, cov_type="none")
+                res = mod.fit(start_params=sp, disp=False, maxiter=maxiter, cov_type="none")
             except (np.linalg.LinAlgError, ValueError) as exc:
-                tried.append({"start": name, "llf_em": np.nan, "llf": np.nan, "converged": False, "error": str(exc)})
-                continue
-        llf = float(res.llf)
-        tried.append({"start": name, "llf_em": llf, "llf": np.nan, "converged": False, "error": ""})
-        if np.isfinite(llf):
-            screened.append((llf, len(screened), name, np.asarray(res.params, dtype=float)))
-    # best first; the insertion counter breaks ties deterministically
-    screened.sort(key=lambda item: (-item[0], item[1]))
-    best = None
-    for _, _, name, sp in screened[:_POLISH]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            try:
-                res = mod.fit(start_params=sp, disp=False, em_iter=0, maxiter=maxiter, cov_type="none")
-            except (np.linalg.LinAlgError, ValueError):
+                tried.append({"start": name, "llf": np.nan, "converged": False, "error": str(exc)})
                 continue
         llf = float(res.llf)
         conv = bool(res.mle_retvals.get("converged", False)) if res.mle_retvals else False
-        row = next(t for t in tried if t["start"] == name)
-        row.update(llf=llf, converged=conv)
+        tried.append({"start": name, "llf": llf, "converged": conv, "error": ""})
+        # strictly better by a relative 1e-9 replaces: ties keep the earlier start
         if np.isfinite(llf) and (best is None or llf > best[1] + 1e-9 * max(1.0, abs(best[1]))):
             best = (name, llf, np.asarray(res.params, dtype=float), conv)
     if best is None:
@@ -593,7 +574,7 @@ def _fit_markov(z: np.ndarray, k: int, starts: list[tuple[str, _Params]], switch
                         f"({'; '.join(t['error'] for t in tried if t['error'])})")
     name, _, vec, conv = best
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # a singular Hessian only makes the standard errors NaN
         res = mod.smooth(vec, cov_type="approx")
     params, pos = _sm_unpack(mod, vec, k)
     bse = np.asarray(res.bse, dtype=float) if res.bse is not None else np.full(len(vec), np.nan)
@@ -654,10 +635,10 @@ def _fit_hmm(z: np.ndarray, k: int, starts: list[tuple[str, _Params]], switching
                 hmm.fit(X)
                 llf = float(hmm.score(X))
             except (ValueError, np.linalg.LinAlgError) as exc:
-                tried.append({"start": name, "llf_em": np.nan, "llf": np.nan, "converged": False, "error": str(exc)})
+                tried.append({"start": name, "llf": np.nan, "converged": False, "error": str(exc)})
                 continue
         conv = bool(hmm.monitor_.converged)
-        tried.append({"start": name, "llf_em": llf, "llf": llf, "converged": conv, "error": ""})
+        tried.append({"start": name, "llf": llf, "converged": conv, "error": ""})
         if np.isfinite(llf) and (best is None or llf > best[1] + 1e-9 * max(1.0, abs(best[1]))):
             best = (name, llf, hmm, conv)
     if best is None:
