@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, metavar="DIR",
                         help="where generated stores are cached between runs")
     parser.add_argument("--cprofile", action="store_true",
-                        help="add a cProfile summary of the heavy calls (build_panel) to their notes")
+                        help="add a cProfile summary of the heavy calls (build_panel, the claims ledger) "
+                             "to their notes")
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown (README)")
     parser.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     args = parser.parse_args(argv)

@@ -236,7 +236,9 @@ class Context:
         if not self.only:
             return True
         group = name.split(".", 1)[0]
-        return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(group, p) or name.startswith(p + ".") for p in self.only)
+        return any(
+            fnmatch.fnmatch(name, p) or fnmatch.fnmatch(group, p) or name.startswith(p + ".") for p in self.only
+        )
 
     # -- measuring ---------------------------------------------------------------------
     @staticmethod
@@ -335,6 +337,32 @@ class Context:
         self.results.append(res)
         return res
 
+    @staticmethod
+    def profile_note(fn: Callable[[], Any], top: int = 6, package: str = "rotation") -> str:
+        """One line: the ``top`` functions of ``package`` by cumulative time in a cProfile of ``fn()``."""
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        t0 = time.perf_counter()
+        prof.enable()
+        try:
+            fn()
+        finally:
+            prof.disable()
+        wall = time.perf_counter() - t0
+        rows = []
+        entries = pstats.Stats(prof).stats.items()  # type: ignore[attr-defined]
+        for (file, _line, func), (_cc, _nc, _tt, ct, _callers) in entries:
+            path = Path(file)
+            if package in path.parts and not func.startswith("<"):
+                rows.append((ct, f"{path.parent.name}/{path.name}:{func}"))
+        rows.sort(reverse=True)
+        # the entry point itself is first; show what it spends its time in
+        listed = ", ".join(f"{name} {ct:.1f}s" for ct, name in rows[1 : 1 + top])
+        head = rows[0][1] if rows else "?"
+        return f"cProfile of {head} (wall {wall:.1f} s under the profiler), cumulative: {listed}"
+
     def record(self, result: Result, target: Target | None = None, input_bytes: int | None = None) -> Result | None:
         """Record a result built by the benchmark itself (aggregates, stages, not-implemented rows)."""
         if not self.wants(result.name):
@@ -380,8 +408,10 @@ def machine_info() -> dict[str, Any]:
     try:
         from threadpoolctl import threadpool_info
 
-        info["blas"] = sorted({f"{i.get('internal_api')} {i.get('version')} x{i.get('num_threads')}" for i in threadpool_info()
-                               if i.get("user_api") == "blas"})
+        info["blas"] = sorted(
+            {f"{i.get('internal_api')} {i.get('version')} x{i.get('num_threads')}"
+             for i in threadpool_info() if i.get("user_api") == "blas"}
+        )
     except ImportError:  # pragma: no cover
         pass
     return info
@@ -472,7 +502,8 @@ def render_table(results: list[Result], machine: dict[str, Any] | None = None) -
         if r.status == "ok":
             met = "-" if r.met is None else ("[green]yes[/]" if r.met else "[red]no[/]")
         else:
-            met = {"not_implemented": "[yellow]n/i[/]", "skipped": "[yellow]skip[/]", "error": "[red]error[/]"}[r.status]
+            met = {"not_implemented": "[yellow]n/i[/]", "skipped": "[yellow]skip[/]",
+                   "error": "[red]error[/]"}[r.status]
         err = r.check.get("max_rel_err") if r.check else None
         table.add_row(
             r.name,

@@ -14,13 +14,15 @@ Store
     ``rotation report --store <cache> -o <tmp>.html`` as a user runs it: a new
     Python process each time (imports included), store opened read-only.
 ``e2e.report.inprocess``
-    ``rotation.report.write_report`` called in a warm process, with the time
-    per stage taken from its progress callback: ``e2e.report.panel`` (building
-    the panel), ``e2e.report.analytics`` (basket indices and risk) and
-    ``e2e.report.render`` (coverage summary, charts, HTML) - medians over the
-    timed calls.
+    ``rotation.report.build_report`` (every section, the claims ledger, the
+    rendering) plus writing the HTML, in a warm process; one ``e2e.stage.<name>``
+    row per stage of the report's own timings (panel, relative rotation, ...,
+    claims ledger, render), medians over the timed calls. The tiny profile (the
+    test suite's) skips the CLI run and the memory run.
 ``e2e.claims``
-    The claims ledger (issue 5) does not exist yet: reported as not implemented.
+    The claims ledger alone: ``rotation.claims.evaluate_claims(store, universe)``
+    in a warm process, every registered claim with the shipped configuration
+    (reported as not implemented while ``rotation.claims`` does not exist).
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ def _shared_key(data_dir: Path) -> str:
         if f.is_file():
             st = f.stat()
             h.update(f"{f.relative_to(data_dir)}:{st.st_size}:{int(st.st_mtime)}".encode())
-    for p in (REPO / "tests" / "shared_data_imports.py", REPO / "src" / "rotation" / "store" / "_duckdb.py",
-              REPO / "src" / "rotation" / "store" / "_import.py", REPO / "src" / "rotation" / "sources" / "files.py"):
+    src = REPO / "src" / "rotation"
+    for p in (REPO / "tests" / "shared_data_imports.py", src / "store" / "_duckdb.py",
+              src / "store" / "_import.py", src / "sources" / "files.py"):
         if p.exists():
             h.update(p.read_bytes())
     return h.hexdigest()[:16]
@@ -139,21 +142,16 @@ def synthetic_store(ctx: Context, n_days: int) -> Path:
     return _locked_build(ctx.cache_dir / name, build, ctx.log)
 
 
+def _warmup(ctx: Context) -> int:
+    """One warm-up call, none in the test suite's tiny run (it only checks that everything reports)."""
+    return 0 if ctx.profile == "tiny" else 1
+
+
 def _cli_command() -> list[str]:
     script = Path(sys.executable).parent / "rotation"
     if script.exists():
         return [str(script)]
     return [sys.executable, "-c", "from rotation.cli import main; main()"]
-
-
-_STAGES = (("panel", "panel"), ("basket", "analytics"), ("risk", "analytics"), ("coverage", "render"))
-
-
-def _stage_name(message: str) -> str:
-    for key, name in _STAGES:
-        if key in message:
-            return name
-    return "render"
 
 
 def run(ctx: Context) -> None:
@@ -170,10 +168,6 @@ def run(ctx: Context) -> None:
         if ctx.profile == "full":
             size += " (shared data absent)"
 
-    from rotation.report import write_report
-    from rotation.store import Store
-    from rotation.universe import load_universe
-
     with tempfile.TemporaryDirectory(prefix="rotation-bench-") as tmpdir:
         out_html = Path(tmpdir) / "report.html"
         env = {**os.environ, "ROTATION_HOME": tmpdir}
@@ -189,44 +183,93 @@ def run(ctx: Context) -> None:
                 raise RuntimeError(f"rotation report exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
             return out_html.stat().st_size
 
-        ctx.compare(
-            "e2e.report", size, cli, target=REPORT_TARGET, memory=False,
-            warmup=0 if ctx.profile == "tiny" else 1,
-            check=lambda o, _b: {"html_bytes": int(o), "passed": o > 0},
-            notes=["`rotation report` in a new process (imports included), warm store opened read-only"],
-        )
+        if ctx.profile == "tiny":
+            # the test suite's run: one report (in process below) is enough to show the code path works
+            ctx.record(Result(name="e2e.report", group="e2e", size=size, status="skipped",
+                              notes=["tiny profile: the CLI run is left out to keep the smoke test short "
+                                     "(run --quick or the full suite)"]), REPORT_TARGET)
+        else:
+            ctx.compare(
+                "e2e.report", size, cli, target=REPORT_TARGET, memory=False, warmup=_warmup(ctx),
+                check=lambda o, _b: {"html_bytes": int(o), "passed": o > 0},
+                notes=["`rotation report` in a new process (imports included), warm store opened read-only"],
+            )
 
         if ctx.wants("e2e.report.inprocess"):
-            universe = load_universe()
-            store = Store(path, read_only=True)
-            stages: list[dict[str, float]] = []
+            _inprocess(ctx, path, size, out_html)
 
-            def inproc():
-                marks: list[tuple[str, float]] = []
-                t0 = time.perf_counter()
-                write_report(store, universe, out_html, progress=lambda m: marks.append((m, time.perf_counter())))
-                end = time.perf_counter()
-                per: dict[str, float] = {}
-                for i, (msg, t) in enumerate(marks):
-                    nxt = marks[i + 1][1] if i + 1 < len(marks) else end
-                    per[_stage_name(msg)] = per.get(_stage_name(msg), 0.0) + (nxt - t)
-                per["_total"] = end - t0
-                stages.append(per)
-                return out_html.stat().st_size
+    if ctx.wants("e2e.claims"):
+        _claims(ctx, path, size)
 
-            try:
-                res = ctx.compare("e2e.report.inprocess", size, inproc, target=REPORT_TARGET,
-                                  notes=["write_report() in a warm process; stages below"])
-            finally:
-                store.close()
-            if res is not None and res.status == "ok":
-                timed = stages[1 : 1 + res.repeats]  # calls: 1 warm-up, the timed ones, 1 memory run
-                for stage in ("panel", "analytics", "render"):
-                    vals = [s.get(stage, 0.0) for s in timed]
-                    ctx.record(Result(
-                        name=f"e2e.report.{stage}", group="e2e", size=size,
-                        time_median=statistics.median(vals), times=vals, repeats=len(vals),
-                        notes=[f"stage of write_report, from its progress messages ({stage})"],
-                    ))
 
-    ctx.not_implemented("e2e.claims", size, CLAIMS_TARGET, "the claims ledger (issue 5) does not exist yet")
+def _slug(name: str) -> str:
+    return "_".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split()) or "stage"
+
+
+def _inprocess(ctx: Context, path: Path, size: str, out_html: Path) -> None:
+    """``build_report`` in a warm process; one extra row per stage of its own timings."""
+    from rotation.report import build_report
+    from rotation.store import Store
+    from rotation.universe import load_universe
+
+    universe = load_universe()
+    store = Store(path, read_only=True)
+    stages: list[list[tuple[str, float]]] = []
+
+    def inproc():
+        report = build_report(store, universe)
+        out_html.write_text(report.html, encoding="utf-8")
+        stages.append([(str(n), float(t)) for n, t in report.timings.stages])
+        return len(report.html)
+
+    try:
+        res = ctx.compare(
+            "e2e.report.inprocess", size, inproc, target=REPORT_TARGET, warmup=_warmup(ctx),
+            memory=ctx.profile != "tiny",
+            check=lambda o, _b: {"html_bytes": int(o), "passed": o > 0},
+            notes=["rotation.report.build_report + writing the HTML in a warm process; the e2e.stage.* rows "
+                   "are its own per-stage timings (medians over the timed calls)"],
+        )
+    finally:
+        store.close()
+    if res is None or res.status != "ok":
+        return
+    w = _warmup(ctx)
+    timed = stages[w : w + res.repeats]  # calls: the warm-up(s), the timed ones, then the memory run
+    names = list(dict.fromkeys(n for run in timed for n, _ in run))
+    for name in names:
+        vals = [sum(t for n, t in run if n == name) for run in timed]
+        ctx.record(Result(
+            name=f"e2e.stage.{_slug(name)}", group="e2e", size=size,
+            time_median=statistics.median(vals), times=vals, repeats=len(vals),
+            notes=[f"report stage '{name}'"],
+        ))
+
+
+def _claims(ctx: Context, path: Path, size: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("rotation.claims") is None:
+        ctx.not_implemented("e2e.claims", size, CLAIMS_TARGET, "the claims ledger (issue 5) does not exist yet")
+        return
+    from rotation.claims import evaluate_claims
+    from rotation.store import Store
+    from rotation.universe import load_universe
+
+    universe = load_universe()
+    store = Store(path, read_only=True)
+    try:
+        def check(ledger, _b):
+            return {"claims": len(ledger.entries), "verdicts": len(ledger.verdicts),
+                    "pending": len(ledger.pending), "passed": len(ledger.entries) > 0}
+
+        res = ctx.compare(
+            "e2e.claims", size, lambda: evaluate_claims(store, universe),
+            check=check, target=CLAIMS_TARGET, warmup=_warmup(ctx), memory=ctx.profile != "tiny",
+            notes=["evaluate_claims(store, universe) in a warm process: every registered claim (R1-R12) with the "
+                   "shipped configuration; claims without code yet return at once as pending"],
+        )
+        if res is not None and res.status == "ok" and ctx.cprofile:
+            res.notes.append(ctx.profile_note(lambda: evaluate_claims(store, universe)))
+    finally:
+        store.close()

@@ -17,7 +17,7 @@ panel's forward fill). Benchmarks work on a copy, so the cache never changes.
 ``store.build_panel``
     ``rotation.panel.build_panel(store, universe, symbols=<all 5,000>)``
     (daily sessions, default policy). Baseline: ``pyarrow.parquet.read_table``
-    of ``symbol, date, adj_close`` + ``to_pandas()`` + ``DataFrame.pivot``.
+    of ``symbol, date, adj_close`` + ``to_pandas(date_as_object=False)`` + ``DataFrame.pivot``.
     The prices of both are compared (the baseline forward-filled up to 5
     rows, as the panel's gap policy does).
 """
@@ -208,7 +208,8 @@ def _panel(ctx: Context, src: Path, syms: list[str], size: str) -> None:
             return build_panel(store, universe, symbols=syms).prices
 
         def base():
-            frame = pq.read_table(pq_path, columns=["symbol", "date", "adj_close"]).to_pandas()
+            table = pq.read_table(pq_path, columns=["symbol", "date", "adj_close"])
+            frame = table.to_pandas(date_as_object=False)
             return frame.pivot(index="date", columns="symbol", values="adj_close")
 
         def check(o, b):
@@ -226,32 +227,9 @@ def _panel(ctx: Context, src: Path, syms: list[str], size: str) -> None:
                 "and ~10 GB RSS)"] if heavy else []),
         )
         if res is not None and res.status == "ok" and ctx.cprofile:
-            res.notes.append(_profile_panel(store, universe, syms))
+            res.notes.append(ctx.profile_note(lambda: build_panel(store, universe, symbols=syms)))
     finally:
         store.close()
-
-
-def _profile_panel(store, universe, syms) -> str:
-    """The top of a cProfile of build_panel by cumulative time, as one note line."""
-    import cProfile
-    import pstats
-
-    from rotation.panel import build_panel
-
-    prof = cProfile.Profile()
-    prof.enable()
-    t0 = time.perf_counter()
-    build_panel(store, universe, symbols=syms)
-    wall = time.perf_counter() - t0
-    prof.disable()
-    stats = pstats.Stats(prof)
-    rows = []
-    for (file, _line, func), (_cc, _nc, _tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        if "rotation" in file and func not in ("build_panel", "<module>"):
-            rows.append((ct, f"{Path(file).parent.name}/{Path(file).name}:{func}"))
-    rows.sort(reverse=True)
-    top = ", ".join(f"{name} {ct:.1f}s" for ct, name in rows[:6])
-    return f"cProfile (wall {wall:.1f} s under the profiler), cumulative: {top}"
 
 
 __all__ = ["build_store", "cached_store", "run"]

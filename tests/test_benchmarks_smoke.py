@@ -3,12 +3,17 @@
 Timings are never asserted here (they depend on the machine); this only
 checks that every benchmark reports, in the documented format, and that the
 agreement checks between the project's code and its baselines pass.
+
+Marked ``slow``: the tiny run takes ~10-20 s, about half of it one HTML report
+(the report's fixed cost - regime fits, the claims ledger's bootstraps - does
+not shrink with the data).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,32 +22,43 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-#: Every benchmark the suite must report (issue 7's five, with their cases).
+pytestmark = pytest.mark.slow
+
+#: Every benchmark the suite must report (issue 7's five, with their cases); the report's
+#: per-stage rows (``e2e.stage.<name>``) follow the report's own stages and are checked apart.
 EXPECTED = {
     "rolling.rrg", "rolling.vol60", "rolling.beta60", "rolling.corr60", "rolling.total",
     "pairwise.corr_matrix", "pairwise.lead_lag", "pairwise.cross_correlation",
     "store.append_day", "store.build_panel",
     "events.event_study",
-    "e2e.report", "e2e.report.inprocess", "e2e.report.panel", "e2e.report.analytics", "e2e.report.render",
-    "e2e.claims",
+    "e2e.report", "e2e.report.inprocess", "e2e.claims",
 }
 #: Cases whose check compares numbers with a baseline (must agree to 1e-9).
 CHECKED = {"rolling.rrg", "rolling.vol60", "rolling.beta60", "rolling.corr60",
-           "pairwise.corr_matrix", "pairwise.lead_lag", "pairwise.cross_correlation", "store.build_panel"}
+           "pairwise.corr_matrix", "pairwise.lead_lag", "pairwise.cross_correlation", "store.build_panel",
+           "events.event_study"}
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+    """``python -m benchmarks --profile tiny --repeat 1`` through its ``main()`` (in process: no second start-up)."""
     tmp = tmp_path_factory.mktemp("bench")
     out = tmp / "results.json"
-    env = {**os.environ, "ROTATION_HOME": str(tmp / "home")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--profile", "tiny", "--repeat", "1", "--quiet",
-         "--out", str(out), "--cache-dir", str(tmp / "cache")],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return json.loads(out.read_text()), proc.stdout
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(REPO))  # `benchmarks` lives at the repository root, outside the package
+        mp.chdir(REPO)
+        mp.setenv("ROTATION_HOME", str(tmp / "home"))
+        for var in ("ROTATION_STORE", "ROTATION_UNIVERSE"):
+            mp.delenv(var, raising=False)
+        from benchmarks.__main__ import main
+
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            code = main(["--profile", "tiny", "--repeat", "1", "--quiet", "--out", str(out),
+                         "--cache-dir", str(tmp / "cache")])
+    stdout = buf.getvalue()
+    assert code == 0, stdout[-3000:]
+    return json.loads(out.read_text()), stdout
 
 
 def test_every_benchmark_reports(tiny_run) -> None:
@@ -50,7 +66,9 @@ def test_every_benchmark_reports(tiny_run) -> None:
 
     doc, _ = tiny_run
     names = [r["name"] for r in doc["results"]]
-    assert set(names) == EXPECTED, set(names) ^ EXPECTED
+    stages = {n for n in names if n.startswith("e2e.stage.")}
+    assert set(names) - stages == EXPECTED, (set(names) - stages) ^ EXPECTED
+    assert {"e2e.stage.panel", "e2e.stage.render"} <= stages and len(stages) >= 3, stages
     assert len(names) == len(set(names))
     for r in doc["results"]:
         assert set(RESULT_KEYS) <= set(r), r["name"]
@@ -62,8 +80,13 @@ def test_every_benchmark_reports(tiny_run) -> None:
         if r["baseline_time"] is not None:
             assert r["ratio"] == pytest.approx(r["baseline_time"] / r["time_median"])
     by = {r["name"]: r for r in doc["results"]}
-    assert by["events.event_study"]["status"] == "not_implemented"
-    assert by["e2e.claims"]["status"] == "not_implemented"
+    assert by["e2e.report"]["status"] == "skipped"  # the tiny profile leaves the CLI start-up out
+    assert by["e2e.report.inprocess"]["status"] == "ok"
+    for name, total in (("events.event_study", None), ("e2e.claims", 12)):
+        # "not_implemented" until the code exists; then it must run (and the ledger lists R1-R12)
+        assert by[name]["status"] in {"ok", "not_implemented"}, name
+        if by[name]["status"] == "ok" and total is not None:
+            assert by[name]["check"]["claims"] == total
     assert by["rolling.vol60"]["peak_mb"] is not None and by["rolling.vol60"]["target"] != "-"
 
 
@@ -71,6 +94,8 @@ def test_project_code_agrees_with_baselines(tiny_run) -> None:
     doc, _ = tiny_run
     by = {r["name"]: r for r in doc["results"]}
     for name in CHECKED:
+        if by[name]["status"] == "not_implemented":
+            continue
         check = by[name]["check"]
         assert check["passed"], (name, check)
         assert check["nan_mismatch"] == 0 and check["max_rel_err"] <= 1e-9, (name, check)

@@ -36,6 +36,7 @@ from rotation.analytics import (
     contribution,
     cross_correlation,
     drawdown_table,
+    event_study,
     granger_causality,
     macro_sensitivity,
     market_cap_share,
@@ -50,6 +51,7 @@ from rotation.analytics import (
     rrg,
     stress,
 )
+from rotation.events import EventSet, load_events
 from rotation.claims import Ledger, Verdict, evaluate_claims, load_claims_config
 from rotation.panel import BasketIndex, Panel, basket_index, build_panel, macro_panel
 from rotation.store import FetchReport, Store, fetch
@@ -62,6 +64,7 @@ __all__ = [
     "ConnectionFailedError",
     "DataError",
     "EmptyStoreError",
+    "EventSet",
     "FetchReport",
     "ImportFileError",
     "Ledger",
@@ -89,9 +92,11 @@ __all__ = [
     "cross_correlation",
     "drawdown_table",
     "evaluate_claims",
+    "event_study",
     "granger_causality",
     "fetch",
     "load_claims_config",
+    "load_events",
     "load_universe",
     "macro_panel",
     "macro_sensitivity",

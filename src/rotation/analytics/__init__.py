@@ -14,6 +14,7 @@ here reads the store or draws. Modules, one concept each:
 ``macro``          net liquidity, HAC macro sensitivities, rate regimes
 ``performance``    basket indices over a common window, trailing returns
 ``concentration``  Herfindahl, top-k shares, contribution to an index's gains
+``events``         market-model event studies (CAR, BMP, Kolari-Pynnonen)
 ``stress``         drawdown episodes, downside/conditional beta, shock scenarios
 =================  =====================================================
 
@@ -46,6 +47,7 @@ from rotation.analytics.concentration import (
     index_members,
     link_contributions,
 )
+from rotation.analytics.events import EventStudyResult, bmp_test, event_study, kolari_pynnonen
 from rotation.analytics.flows import (
     BasketCaps,
     CapDecomposition,
@@ -158,6 +160,10 @@ __all__ = [
     "DollarVolumeShare",
     "DrawdownTable",
     "ETFFlows",
+    "EventStudyResult",
+    "bmp_test",
+    "event_study",
+    "kolari_pynnonen",
     "GrangerResult",
     "LeadLag",
     "NetIssuance",

@@ -222,7 +222,9 @@ def _one_blas_thread() -> AbstractContextManager[Any]:
     return _BLAS_CONTROLLER.limit(limits=1)
 
 
-def _rolling_corr_core(x: np.ndarray, window: int, minp: int, wanted: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+def _rolling_corr_core(
+    x: np.ndarray, window: int, minp: int, wanted: np.ndarray
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(t, corr_t)`` for the sorted row positions ``wanted`` (fresh (N, N) arrays)."""
     T, N = x.shape
     w = window
@@ -490,7 +492,8 @@ def rolling_corr_matrix(
     if need > max_bytes:
         raise ParameterError(
             "dates",
-            f"{wanted.size} matrices of {N} x {N} need {need / 2**30:.1f} GiB (max_bytes={max_bytes / 2**30:.1f} GiB):"
+            f"{wanted.size} matrices of {N} x {N} need {need / 2**30:.1f} GiB "
+            f"(max_bytes={max_bytes / 2**30:.1f} GiB):"
             " pass dates= (e.g. month ends) or stream with iter_rolling_corr()",
         )
     values = np.empty((wanted.size, N, N))
@@ -543,7 +546,8 @@ class LeadLagCorr:
         long = self.corr.stack(future_stack=True).rename("corr").to_frame()
         long["nobs"] = self.nobs.stack(future_stack=True).to_numpy()
         long.index = long.index.set_names(["lag", "pair"])
-        return long.reset_index()[["pair", "lag", "corr", "nobs"]].sort_values(["pair", "lag"], kind="stable").reset_index(drop=True)
+        long = long.reset_index()[["pair", "lag", "corr", "nobs"]]
+        return long.sort_values(["pair", "lag"], kind="stable").reset_index(drop=True)
 
 
 def lead_lag_corr(

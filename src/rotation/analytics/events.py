@@ -49,9 +49,22 @@ window. Its variance includes the estimation error of :math:`\\hat\\alpha, \\hat
 CAR is :math:`SCAR_i = CAR_i / \\sigma(CAR_i)` (for one event, :math:`SCAR_i` is its
 time-series t statistic, Student t with the model's degrees of freedom).
 
-Tests over a cross-section of N CARs (a *cell*: one event kind and one group, see ``by`` and
-``groups``)
-----------------------------------------------------------------------------------------------
+NaN, late listings, overlapping events
+--------------------------------------
+The estimation uses the rows where both the series and the market have a return; with fewer than
+``min_estimation`` of them (a series listed after the window starts, IBIT before its launch)
+the (event, series) pair is excluded with the count and the series' first return date. A CAR
+whose window lacks any row (a gap, the end of the data) is excluded for that window only.
+Estimation windows are not cleaned of earlier events (with eight FOMC meetings a year each
+250-session window holds about eight); with a 14:00 ET announcement and crypto sampled at the
+prior UTC close, crypto betas on the same-session market return are understated (asynchronous
+prices), which widens but does not bias crypto abnormal returns under the null.
+
+Tests
+-----
+A *cell* is the cross-section of N CARs tested together: one key (the event kind, the event
+or all events, see ``by``) and one group (``groups``; by default each series alone).
+
 * Cross-sectional t: :math:`t = \\overline{CAR}/(s_{CAR}/\\sqrt N)`, :math:`s` the sample
   standard deviation (``ddof=1``).
 * BMP (Boehmer, Musumeci and Poulsen 1991): the same t on the standardized CARs,
@@ -96,7 +109,10 @@ never changes its CAR.
 
 Computation: one pass of prefix sums (T, N) of the masked market and series returns, their
 squares and cross products gives every pair's regression and every window's CAR in O(1), all
-pairs at once; KP's cross-series terms come from per-event matrix products.
+pairs at once; KP's same-series terms are a histogram of day-0 distances, its cross-series
+terms come from per-event matrix products. 1,000 events x 500 series with a 250-session window
+(T = 2,520) take about 1 s on two cores; the per-pair tables (:attr:`EventStudyResult.cars`,
+2 million rows there) and the CAR paths are built on first access.
 """
 
 from __future__ import annotations
@@ -104,15 +120,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from rotation._typing import ReturnFrame
 from rotation.errors import DataError, ParameterError
-from rotation.events._model import ALL, TIMINGS, Event, EventSet, assign_ids
+from rotation.events._model import TIMINGS, Event, EventSet, assign_ids
 
 __all__ = [
     "BY",
@@ -232,16 +249,32 @@ class EventStudyResult:
         The arguments used (``market``, ``model``, ``estimation``, ``gap``,
         ``min_estimation``, ``windows``, ``path``, ``by``, ``level``, ``relative``).
     notes : tuple of str
+
+    ``cars``, ``estimates`` and ``paths`` are computed on first access (they are large for big
+    studies) and cached.
     """
 
     summary: pd.DataFrame
-    cars: pd.DataFrame
-    estimates: pd.DataFrame
-    paths: pd.DataFrame
     excluded: pd.DataFrame
     events: pd.DataFrame
     params: Mapping[str, Any]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    _builders: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @cached_property
+    def cars(self) -> pd.DataFrame:
+        """Per-(event, series, window) CARs (built on first access, then cached)."""
+        return self._builders["cars"]()
+
+    @cached_property
+    def estimates(self) -> pd.DataFrame:
+        """Per-(event, series) market-model estimates (built on first access, then cached)."""
+        return self._builders["estimates"]()
+
+    @cached_property
+    def paths(self) -> pd.DataFrame:
+        """Mean CAR paths with KP bands (built on first access, then cached)."""
+        return self._builders["paths"]()
 
     def to_frame(self) -> pd.DataFrame:
         """The :attr:`summary` table."""
@@ -284,11 +317,13 @@ def _returns_frame(returns: Any) -> pd.DataFrame:
     if not isinstance(returns.index, pd.DatetimeIndex):
         raise ParameterError("returns", "index must be a DatetimeIndex (dates as rows)")
     if returns.index.has_duplicates:
-        raise ParameterError("returns", f"index has duplicate dates (first {returns.index[returns.index.duplicated()][0]})")
+        first = returns.index[returns.index.duplicated()][0]
+        raise ParameterError("returns", f"index has duplicate dates (first {first})")
     if not returns.index.is_monotonic_increasing:
         raise ParameterError("returns", "index must be sorted ascending")
     if returns.columns.has_duplicates:
-        raise ParameterError("returns", f"duplicate columns: {sorted(set(returns.columns[returns.columns.duplicated()]))}")
+        dup = sorted(set(returns.columns[returns.columns.duplicated()]))
+        raise ParameterError("returns", f"duplicate columns: {dup}")
     try:
         return returns.astype("float64")
     except (TypeError, ValueError) as exc:
@@ -308,7 +343,9 @@ def _events_list(events: Any) -> list[Event]:
         if bad:
             raise ParameterError("events", f"expected Event objects, got {type(bad[0]).__name__}")
     else:
-        raise ParameterError("events", f"expected an EventSet, a list of Event or a DataFrame, got {type(events).__name__}")
+        raise ParameterError(
+            "events", f"expected an EventSet, a list of Event or a DataFrame, got {type(events).__name__}"
+        )
     if not out:
         raise ParameterError("events", "no events given")
     out = assign_ids(out)
@@ -438,9 +475,11 @@ class _Prefix:
         self.xy = cum(self.X * self.Y)
         self.yy = cum(self.Y * self.Y)
 
-    def sums(self, col: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> dict[str, np.ndarray]:
+    def sums(
+        self, col: np.ndarray, lo: np.ndarray, hi: np.ndarray, fields: Sequence[str] = ("n", "x", "y", "xx", "xy", "yy")
+    ) -> dict[str, np.ndarray]:
         """Window sums over rows [lo, hi) of column ``col`` (vectors of equal length)."""
-        return {k: getattr(self, k)[hi, col] - getattr(self, k)[lo, col] for k in ("n", "x", "y", "xx", "xy", "yy")}
+        return {k: getattr(self, k)[hi, col] - getattr(self, k)[lo, col] for k in fields}
 
 
 # ============================================================================ main entry
@@ -624,7 +663,7 @@ def event_study(
                 elif name == pos_of_market:
                     excluded.append((ev.id, name, "", "the market itself (its abnormal return is 0 by construction)"))
                 else:
-                    excluded.append((ev.id, name, "", "not a column of the returns nor a group"))
+                    excluded.append((ev.id, name, "", "not studied (neither a column of the returns nor a group)"))
         hit = list(dict.fromkeys(hit))
         hs = set(hit)
         for k, (a, b) in enumerate(rel):
@@ -667,6 +706,8 @@ def event_study(
                         + "; ".join(f"{r.event} {r.series}: {r.reason}" for r in first.itertuples()))
 
     # --- CARs per window (all pairs at once)
+    ev_ids_arr = np.asarray([e.id for e in evs], dtype=object)
+    labels_arr = np.asarray(all_labels, dtype=object)
     W = len(wins)
     car = np.full((n_pairs, W), np.nan)
     se = np.full((n_pairs, W), np.nan)
@@ -676,7 +717,7 @@ def event_study(
         lo, hi = t0p + w1, t0p + w2 + 1
         inside = (lo >= 0) & (hi <= T)
         lo_c, hi_c = np.clip(lo, 0, T), np.clip(hi, 0, T)
-        Sw = P.sums(ps, lo_c, hi_c)
+        Sw = P.sums(ps, lo_c, hi_c, ("n", "x", "y"))
         complete = inside & (Sw["n"] == K)
         c = Sw["y"] - K * fit["alpha_c"] - fit["beta"] * Sw["x"]
         v = fit["s2"] * _var_factor(model, K, S["n"], Sw["x"], fit["xbar"], fit["sxx"])
@@ -685,15 +726,14 @@ def event_study(
         incl[:, w] = complete
         badw = np.flatnonzero(~complete)
         if len(badw):
-            missing = (K - Sw["n"][badw]).astype(int).astype(str)
-            why = np.where(inside[badw], np.char.add(missing, f" of its {K} rows lack a return (series or market)"),
-                           "the window runs past the data")
+            # reason k < K: "k of its K rows lack a return"; reason K+1 (a sentinel): past the data
+            wording = np.asarray([f"{k} of its {K} rows lack a return (series or market)" for k in range(K + 1)]
+                                 + ["the window runs past the data"], dtype=object)
+            code = np.where(inside[badw], K - Sw["n"][badw], K + 1).astype(np.int64)
             excluded_frames.append(pd.DataFrame({
-                "event": np.asarray([e.id for e in evs], dtype=object)[pe[badw]],
-                "series": np.asarray(all_labels, dtype=object)[ps[badw]],
-                "window": _window_label(w1, w2), "reason": why.astype(object)}))
+                "event": ev_ids_arr[pe[badw]], "series": labels_arr[ps[badw]],
+                "window": _window_label(w1, w2), "reason": wording[code]}))
     scar = car / se
-    p_single = 2.0 * stats.t.sf(np.abs(scar), fit["dof"][:, None])
 
     # --- cells: (key, group); memberships (pair -> cell), in pair order
     key_of_event = _event_keys(evs, by)
@@ -719,7 +759,8 @@ def event_study(
     Kmax = max(Ks)
     S_off = _kp_same_series(mp, mc, pe, ps, t0p, n_cells, Ks)
     if multi.any():
-        S_off += _kp_cross_series(P, mp, mc, pe, ps, t0p, a_est, b_est, fit, n_cells, multi, Ks, Kmax, L)
+        cell_cols = [np.asarray(sorted(group_members[g]), dtype=np.int64) for _, g in cells]
+        S_off += _kp_cross_series(P, mp, mc, pe, ps, t0p, a_est, b_est, fit, n_cells, multi, Ks, Kmax, L, cell_cols)
     n_est_cell = np.bincount(mc, minlength=n_cells).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         Kvec = np.asarray(Ks, dtype=float)
@@ -739,10 +780,11 @@ def event_study(
         sd = _grouped_sd(c_sel, x, mean, n)
         zmean = _grouped_mean(c_sel, z, n)
         zsd = _grouped_sd(c_sel, z, zmean, n)
-        pos = np.bincount(c_sel, weights=(x > 0).astype(float), minlength=n_cells)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pos = np.bincount(c_sel, weights=(x > 0).astype(float), minlength=n_cells) / n
         single_p = np.full(n_cells, np.nan)
         one = (n == 1)[c_sel]
-        single_p[c_sel[one]] = p_single[p_sel[one], w]
+        single_p[c_sel[one]] = 2.0 * special.stdtr(fit["dof"][p_sel[one]], -np.abs(z[one]))
         rbar = np.where(n > 1, rbar_all[:, k_col[w2 - w1 + 1]], np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             two = n > 1
@@ -763,60 +805,66 @@ def event_study(
             "mean_scar": zmean[live], "bmp": bmp[live], "p_bmp": _p(bmp, n)[live],
             "rbar": rbar[live], "kp": kp[live], "p_kp": _p(kp, n)[live],
             "ci_low": (mean - half)[live], "ci_high": (mean + half)[live],
-            "pos_share": (pos / n)[live], "p_single": single_p[live],
+            "pos_share": pos[live], "p_single": single_p[live],
         }))
     summary = pd.concat(parts, ignore_index=True).sort_values(["_cell", "_w"], kind="stable")
     summary = summary.drop(columns=["_cell", "_w"]).reset_index(drop=True)
 
-    # --- paths
-    paths = _paths(P, mp, mc, pe, ps, t0p, fit, n_cells, cells, key_name, p1, p2, T, rbar_all, k_col, level)
-
-    # --- tables
+    # --- tables (the per-pair ones are built on first access: 2M rows for 1,000 x 500 x 4 windows)
+    if not incl.any():
+        first = pd.concat(excluded_frames).tail(3) if excluded_frames else pd.DataFrame()
+        which = "; ".join(f"{r.event} {r.series} {r.window}: {r.reason}" for r in first.itertuples())
+        raise DataError("no event window is complete: every (event, series) pair lacks returns on some window "
+                        f"day ({which})")
     ev_ids = [e.id for e in evs]
-    sess = np.where(t0 >= 0, t0, 0)
-    sess_dates = frame.index[sess].to_numpy()
-    sess_dates = np.where(t0 >= 0, sess_dates, np.datetime64("NaT"))
-    ev_cat = pd.Categorical.from_codes(pe, categories=ev_ids)
-    se_cat = pd.Categorical.from_codes(ps, categories=all_labels)
+    sess_dates = np.where(t0 >= 0, frame.index[np.where(t0 >= 0, t0, 0)].to_numpy(), np.datetime64("NaT"))
     kinds = [e.kind for e in evs]
-    kind_names = list(dict.fromkeys(kinds))
-    kind_code = np.asarray([kind_names.index(k) for k in kinds], dtype=np.int64)
-    estimates = pd.DataFrame({
-        "event": ev_cat, "series": se_cat,
-        "alpha": _alpha(model, P, ps, fit), "beta": fit["beta"], "sigma": np.sqrt(fit["s2"]),
-        "n_est": S["n"].astype(int), "est_start": frame.index[np.minimum(a_est, T - 1)],
-        "est_end": frame.index[np.maximum(b_est - 1, 0)], "session": sess_dates[pe],
-    })
-    rep = np.repeat(np.arange(n_pairs), W)
-    wcol = np.tile(np.arange(W), n_pairs)
-    okc = incl[rep, wcol]
-    rep, wcol = rep[okc], wcol[okc]
-    cars = pd.DataFrame({
-        "event": pd.Categorical.from_codes(pe[rep], categories=ev_ids),
-        "kind": pd.Categorical.from_codes(kind_code[pe[rep]], categories=kind_names),
-        "session": sess_dates[pe[rep]],
-        "series": pd.Categorical.from_codes(ps[rep], categories=all_labels),
-        "window": pd.Categorical.from_codes(wcol, categories=[_window_label(a, b) for a, b in wins]),
-        "car": car[rep, wcol], "se": se[rep, wcol], "scar": scar[rep, wcol], "p_single": p_single[rep, wcol],
-    })
-    n_by_event = np.bincount(pe, minlength=len(evs))
     events_tbl = pd.DataFrame({
         "event": ev_ids, "date": pd.to_datetime([e.date for e in evs]), "kind": kinds,
         "label": [e.label for e in evs], "timing": [e.timing for e in evs], "session": sess_dates,
-        "n_series": n_by_event,
+        "n_series": np.bincount(pe, minlength=len(evs)),
     })
     excluded_tbl = pd.concat([pd.DataFrame(excluded, columns=["event", "series", "window", "reason"]),
                               *excluded_frames], ignore_index=True)
-    if not incl.any():
-        raise DataError("no event window is complete: every (event, series) pair lacks returns on some window day "
-                        "(" + "; ".join(f"{r.event} {r.series} {r.window}: {r.reason}"
-                                        for r in excluded_tbl.tail(3).itertuples()) + ")")
     params = {"market": market_name, "model": model, "estimation": L, "gap": gap, "min_estimation": min_est,
               "windows": tuple(wins), "path": (p1, p2), "by": by, "level": float(level), "relative": tuple(rel)}
     if rel:
         notes.append("relative CARs are event studies of the spread return a - b on the rows where both exist")
-    return EventStudyResult(summary=summary, cars=cars, estimates=estimates, paths=paths, excluded=excluded_tbl,
-                            events=events_tbl, params=params, notes=tuple(notes))
+    index = frame.index
+    alpha = _alpha(model, P, ps, fit)
+    light = _PathSums(P.n, P.y, P.x)  # the paths need only these prefix sums
+    del P
+
+    def build_estimates() -> pd.DataFrame:
+        return pd.DataFrame({
+            "event": pd.Categorical.from_codes(pe, categories=ev_ids),
+            "series": pd.Categorical.from_codes(ps, categories=all_labels),
+            "alpha": alpha, "beta": fit["beta"], "sigma": np.sqrt(fit["s2"]),
+            "n_est": S["n"].astype(int), "est_start": index[np.minimum(a_est, T - 1)],
+            "est_end": index[np.maximum(b_est - 1, 0)], "session": sess_dates[pe],
+        })
+
+    def build_cars() -> pd.DataFrame:
+        rep, wcol = np.nonzero(incl)
+        kind_names = list(dict.fromkeys(kinds))
+        kind_code = np.asarray([kind_names.index(k) for k in kinds], dtype=np.int64)
+        z = scar[rep, wcol]
+        return pd.DataFrame({
+            "event": pd.Categorical.from_codes(pe[rep], categories=ev_ids),
+            "kind": pd.Categorical.from_codes(kind_code[pe[rep]], categories=kind_names),
+            "session": sess_dates[pe[rep]],
+            "series": pd.Categorical.from_codes(ps[rep], categories=all_labels),
+            "window": pd.Categorical.from_codes(wcol, categories=[_window_label(a, b) for a, b in wins]),
+            "car": car[rep, wcol], "se": se[rep, wcol], "scar": z,
+            "p_single": 2.0 * special.stdtr(fit["dof"][rep], -np.abs(z)),
+        })
+
+    def build_paths() -> pd.DataFrame:
+        return _paths(light, mp, mc, pe, ps, t0p, fit, n_cells, cells, key_name, p1, p2, T, rbar_all, k_col, level)
+
+    return EventStudyResult(summary=summary, excluded=excluded_tbl, events=events_tbl, params=params,
+                            notes=tuple(notes),
+                            _builders={"cars": build_cars, "estimates": build_estimates, "paths": build_paths})
 
 
 # ============================================================================ pieces
@@ -910,7 +958,7 @@ def _distinct_per_cell(c: np.ndarray, v: np.ndarray, n_cells: int, n_values: int
 def _p(t: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Two-sided Student-t p-values with n - 1 df (NaN for n < 2 or a NaN statistic)."""
     with np.errstate(invalid="ignore"):
-        out = 2.0 * stats.t.sf(np.abs(t), np.where(n > 1, n - 1.0, np.nan))
+        out = 2.0 * special.stdtr(np.where(n > 1, n - 1.0, np.nan), -np.abs(t))
     return np.where((n > 1) & np.isfinite(t), out, np.nan)
 
 
@@ -961,20 +1009,28 @@ def _kp_same_series(
     key = (c_s.astype(np.int64) * (int(s_s.max()) + 1) + s_s) * span + d_s
     hi = np.searchsorted(key, key + Kmax, side="left")  # first item >= Kmax rows later (or another series)
     cnt = hi - np.arange(len(key)) - 1                   # later items of the same (cell, series) within reach
-    total = int(cnt.sum())
-    if total == 0:
+    if int(cnt.sum()) == 0:
         return out
-    i = np.repeat(np.arange(len(key)), cnt)
-    j = i + 1 + (np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt))
-    hist = np.bincount(c_s[i] * Kmax + (d_s[j] - d_s[i]), minlength=n_cells * Kmax).reshape(n_cells, Kmax)
+    hist = np.zeros(n_cells * Kmax)
+    ends = np.cumsum(cnt)
+    block = 1 << 19  # pairs per block: bounded memory however dense the events are
+    lo = 0
+    while lo < len(key):
+        hi_i = int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + block, side="right"))
+        hi_i = max(hi_i, lo + 1)
+        c = cnt[lo:hi_i]
+        i = np.repeat(np.arange(lo, hi_i), c)
+        j = i + 1 + (np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c))
+        hist += np.bincount(c_s[i] * Kmax + (d_s[j] - d_s[i]), minlength=n_cells * Kmax)
+        lo = hi_i
     kernel = np.maximum(0, np.asarray(Ks)[None, :] - np.arange(Kmax)[:, None]).astype(float)  # (Kmax, nK)
-    return 2.0 * hist.astype(float) @ kernel
+    return 2.0 * hist.reshape(n_cells, Kmax) @ kernel
 
 
 def _kp_cross_series(
     P: _Prefix, mp: np.ndarray, mc: np.ndarray, pe: np.ndarray, ps: np.ndarray, t0p: np.ndarray,
     a_est: np.ndarray, b_est: np.ndarray, fit: Mapping[str, np.ndarray], n_cells: int, multi: np.ndarray,
-    Ks: list[int], Kmax: int, L: int,
+    Ks: list[int], Kmax: int, L: int, cell_cols: Sequence[np.ndarray],
 ) -> np.ndarray:
     """sum over ordered pairs i != j of one cell with different series of rho_ij * m_ij(K).
 
@@ -996,7 +1052,6 @@ def _kp_cross_series(
     unit_key = ev.astype(np.int64) * n_cells + mc
     ukeys, unit_of = np.unique(unit_key, return_inverse=True)
     n_units = len(ukeys)
-    u_event = (ukeys // n_cells).astype(np.int64)
     u_cell = (ukeys % n_cells).astype(np.int64)
     # representative pair of each unit's event (all pairs of an event share t0 and the window)
     first_pair = np.zeros(n_units, dtype=np.int64)
@@ -1054,7 +1109,7 @@ def _kp_cross_series(
             continue
         dot[sel_d] = np.einsum("ij,ij->i", U[ui[sel_d], dd:], U[uj[sel_d], : L - dd])
     # same-series terms of u_i . u_j in closed form, for series affected in both events
-    same = _same_series_dots(P, mp, ps, unit_of, ui, uj, a_est, b_est, fit, rms, n_units)
+    same = _same_series_dots(P, mp, ps, unit_of, u_cell, ui, uj, u_a, u_b, fit, rms, cell_cols)
     common = np.minimum(u_b[ui], u_b[uj]) - np.maximum(u_a[ui], u_a[uj])
     with np.errstate(invalid="ignore", divide="ignore"):
         val = np.where(common > 0, (dot - same) / common, 0.0)
@@ -1064,51 +1119,65 @@ def _kp_cross_series(
 
 
 def _same_series_dots(
-    P: _Prefix, mp: np.ndarray, ps: np.ndarray, unit_of: np.ndarray, ui: np.ndarray, uj: np.ndarray,
-    a_est: np.ndarray, b_est: np.ndarray, fit: Mapping[str, np.ndarray], rms: np.ndarray, n_units: int,
+    P: _Prefix, mp: np.ndarray, ps: np.ndarray, unit_of: np.ndarray, u_cell: np.ndarray, ui: np.ndarray,
+    uj: np.ndarray, u_a: np.ndarray, u_b: np.ndarray, fit: Mapping[str, np.ndarray], rms: np.ndarray,
+    cell_cols: Sequence[np.ndarray],
 ) -> np.ndarray:
     """For each unit pair (ui, uj): sum over series s in both units of z_{ui,s} . z_{uj,s} on shared rows.
 
-    With z = (Y - a V - b X) / r on the valid rows,
-    z_i . z_j = [S_yy - (a_i + a_j) S_y - (b_i + b_j) S_xy + a_i a_j n + (a_i b_j + a_j b_i) S_x
-    + b_i b_j S_xx] / (r_i r_j), the sums taken over the shared rows from the prefix sums.
+    With z = c (Y - a V - b X) on the valid rows (c = 1 / sqrt(SSR/n), a the residual intercept,
+    b the slope), z_i . z_j = c_i c_j [S_yy - (a_i + a_j) S_y - (b_i + b_j) S_xy + a_i a_j n
+    + (a_i b_j + a_j b_i) S_x + b_i b_j S_xx], the sums over the shared rows [a_uj, b_ui) taken from
+    the prefix sums. Per cell, units hold dense vectors over the cell's columns (c = 0 where a unit
+    lacks a series), so the series of both units pair up without any lookup.
     """
     out = np.zeros(len(ui))
-    if len(ui) == 0:
-        return out
-    width = P.C + 1
-    col = ps[mp]
-    key = unit_of.astype(np.int64) * width + col           # (unit, series) of each item
-    order = np.argsort(key, kind="stable")
-    key_s, pair_s, unit_s, col_s = key[order], mp[order], unit_of[order], col[order]
-    starts = np.searchsorted(unit_s, np.arange(n_units), side="left")
-    stops = np.searchsorted(unit_s, np.arange(n_units), side="right")
-    size_i = stops[ui] - starts[ui]
-    rep = np.repeat(np.arange(len(ui)), size_i)             # unit pair of each candidate item
-    offs = np.arange(int(size_i.sum())) - np.repeat(np.cumsum(size_i) - size_i, size_i)
-    it = starts[ui][rep] + offs                             # items of unit ui
-    want = uj[rep].astype(np.int64) * width + col_s[it]     # the same series in unit uj
-    pos = np.minimum(np.searchsorted(key_s, want), len(key_s) - 1)
-    hit = key_s[pos] == want
-    if not hit.any():
-        return out
-    rep, it, pos = rep[hit], it[hit], pos[hit]
-    p_i, p_j, s = pair_s[it], pair_s[pos], col_s[it]
-    lo = np.maximum(a_est[p_i], a_est[p_j])
-    hi = np.minimum(b_est[p_i], b_est[p_j])
-    good = hi > lo
-    rep, p_i, p_j, s, lo, hi = rep[good], p_i[good], p_j[good], s[good], lo[good], hi[good]
-    W = P.sums(s, lo, hi)
-    ai, aj = fit["alpha_res"][p_i], fit["alpha_res"][p_j]
-    bi, bj = fit["beta"][p_i], fit["beta"][p_j]
-    val = (W["yy"] - (ai + aj) * W["y"] - (bi + bj) * W["xy"] + ai * aj * W["n"]
-           + (ai * bj + aj * bi) * W["x"] + bi * bj * W["xx"]) / (rms[p_i] * rms[p_j])
-    return np.bincount(rep, weights=val, minlength=len(ui))
+    n_units = len(u_cell)
+    col_of_item = ps[mp]
+    for c in np.unique(u_cell[ui]):
+        cols = cell_cols[int(c)]
+        local = np.full(P.C, -1, dtype=np.int64)
+        local[cols] = np.arange(len(cols))
+        in_cell = np.flatnonzero(u_cell == c)
+        pos = np.full(n_units, -1, dtype=np.int64)
+        pos[in_cell] = np.arange(len(in_cell))
+        items = np.flatnonzero(pos[unit_of] >= 0)
+        r = pos[unit_of[items]]
+        k = local[col_of_item[items]]
+        shape = (len(in_cell), len(cols))
+        cz, az, bz = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+        p_it = mp[items]
+        cz[r, k] = 1.0 / rms[p_it]
+        az[r, k] = fit["alpha_res"][p_it]
+        bz[r, k] = fit["beta"][p_it]
+        every = len(cols) == P.C  # a group of every column: no column subset to copy
+        sub = {f: getattr(P, f) if every else getattr(P, f)[:, cols] for f in ("n", "x", "y", "xx", "xy", "yy")}
+        pairs = np.flatnonzero(u_cell[ui] == c)
+        chunk = max(1, 400_000 // max(len(cols), 1))
+        for k0 in range(0, len(pairs), chunk):
+            q = pairs[k0:k0 + chunk]
+            i, j = pos[ui[q]], pos[uj[q]]
+            hi, lo = u_b[ui[q]], u_a[uj[q]]          # shared rows [a_j, b_i): uj is the later unit
+            W = {f: v[hi] - v[lo] for f, v in sub.items()}
+            ai, aj, bi, bj = az[i], az[j], bz[i], bz[j]
+            val = (W["yy"] - (ai + aj) * W["y"] - (bi + bj) * W["xy"] + ai * aj * W["n"]
+                   + (ai * bj + aj * bi) * W["x"] + bi * bj * W["xx"])
+            out[q] = np.einsum("ij,ij->i", val, cz[i] * cz[j])
+    return out
 
 
 # ----------------------------------------------------------------------------- paths
+@dataclass(frozen=True)
+class _PathSums:
+    """The prefix sums (T+1, C) the CAR paths need: valid-row counts, series and market sums."""
+
+    n: np.ndarray
+    y: np.ndarray
+    x: np.ndarray
+
+
 def _paths(
-    P: _Prefix, mp: np.ndarray, mc: np.ndarray, pe: np.ndarray, ps: np.ndarray, t0p: np.ndarray,
+    P: _PathSums, mp: np.ndarray, mc: np.ndarray, pe: np.ndarray, ps: np.ndarray, t0p: np.ndarray,
     fit: Mapping[str, np.ndarray], n_cells: int, cells: list[tuple[str, str]], key_name: str,
     p1: int, p2: int, T: int, rbar_all: np.ndarray, k_col: Mapping[int, int], level: float,
 ) -> pd.DataFrame:
@@ -1118,8 +1187,8 @@ def _paths(
     Kp = p2 - p1 + 1
     lo, hi = t0p + p1, t0p + p2 + 1
     inside = (lo >= 0) & (hi <= T)
-    S = P.sums(ps, np.clip(lo, 0, T), np.clip(hi, 0, T))
-    full = inside & (S["n"] == Kp)
+    nrow = P.n[np.clip(hi, 0, T), ps] - P.n[np.clip(lo, 0, T), ps]
+    full = inside & (nrow == Kp)
     sel = full[mp]
     mp_f, mc_f = mp[sel], mc[sel]                # memberships are in pair order
     n = np.bincount(mc_f, minlength=n_cells).astype(float)
@@ -1131,26 +1200,32 @@ def _paths(
     # have mean ~0, so one pass of sums and sums of squares loses nothing to cancellation.
     from numpy.lib.stride_tricks import sliding_window_view
 
-    YT = np.ascontiguousarray(P.Y.T)
-    XT = np.ascontiguousarray(P.X.T)
-    if Kp <= YT.shape[1]:
-        Yw = sliding_window_view(YT, Kp, axis=1)
-        Xw = sliding_window_view(XT, Kp, axis=1)
-    ktau = np.arange(1, Kp + 1, dtype=float)
-    pairs_f = np.unique(mp_f)
-    chunk = max(1, 2_000_000 // Kp)
-    for k0 in range(0, len(pairs_f), chunk):
-        pairs = pairs_f[k0:k0 + chunk]
-        start = t0p[pairs] + p1
-        col = ps[pairs]
-        cy = np.cumsum(Yw[col, start], axis=1)
-        cx = np.cumsum(Xw[col, start], axis=1)
-        cp = cy - fit["alpha_c"][pairs][:, None] * ktau[None, :] - fit["beta"][pairs][:, None] * cx
-        a, b = np.searchsorted(mp_f, pairs[0]), np.searchsorted(mp_f, pairs[-1], side="right")
-        where = np.searchsorted(pairs, mp_f[a:b])
-        memb = sparse.csr_matrix((np.ones(b - a), (mc_f[a:b], where)), shape=(n_cells, len(pairs)))
-        sums += memb @ cp
-        sq += memb @ (cp * cp)
+    if len(mp_f):
+        # prefix sums per series, contiguous in time: row k of a window holds the sum up to t0 + p1 + k
+        PyT = np.ascontiguousarray(P.y.T)
+        PxT = np.ascontiguousarray(P.x.T)
+        Yw = sliding_window_view(PyT, Kp, axis=1)
+        Xw = sliding_window_view(PxT, Kp, axis=1)
+        ktau = np.arange(1, Kp + 1, dtype=float)
+        pairs_f = np.unique(mp_f)
+        chunk = max(1, 262_144 // Kp)  # small blocks stay in cache
+        for k0 in range(0, len(pairs_f), chunk):
+            pairs = pairs_f[k0:k0 + chunk]
+            start = t0p[pairs] + p1
+            col = ps[pairs]
+            cp = Yw[col, start + 1]
+            cp -= PyT[col, start][:, None]
+            cx = Xw[col, start + 1]
+            cx -= PxT[col, start][:, None]
+            cx *= fit["beta"][pairs][:, None]
+            cp -= cx
+            cp -= np.outer(fit["alpha_c"][pairs], ktau)
+            a, b = np.searchsorted(mp_f, pairs[0]), np.searchsorted(mp_f, pairs[-1], side="right")
+            where = np.searchsorted(pairs, mp_f[a:b])
+            memb = sparse.csr_matrix((np.ones(b - a), (mc_f[a:b], where)), shape=(n_cells, len(pairs)))
+            sums += memb @ cp
+            np.multiply(cp, cp, out=cp)
+            sq += memb @ cp
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / n[:, None]
         sd = np.sqrt(np.maximum(sq - n[:, None] * mean * mean, 0.0) / (n - 1.0)[:, None])

@@ -165,10 +165,27 @@ def register(app: typer.Typer) -> None:
         store: StoreOption = None,
         universe: UniverseOption = None,
         output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path("rotation-report.html"),
-        start: Annotated[str | None, typer.Option(help="First date (YYYY-MM-DD).")] = None,
-        end: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")] = None,
+        start: Annotated[str | None, typer.Option(help="First date shown and of every summary (YYYY-MM-DD).")] = None,
+        end: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD): no data after it is read.")] = None,
+        as_of: Annotated[
+            str | None,
+            typer.Option("--as-of", help="Use only data available on this date, claims included (YYYY-MM-DD)."),
+        ] = None,
+        claims_config: Annotated[
+            Path | None,
+            typer.Option("--claims-config", help="Claims configuration TOML [default: the shipped one]; also sets "
+                                                 "the report's AI/crypto sides and benchmark."),
+        ] = None,
+        events: Annotated[
+            Path | None,
+            typer.Option("--events", help="Your events file (TOML or CSV), studied next to the default events."),
+        ] = None,
+        figures: Annotated[
+            Path | None,
+            typer.Option("--figures", help="Also export every chart as SVG and PNG into this folder."),
+        ] = None,
     ) -> None:
-        """Write the HTML report (self-contained, works offline)."""
+        """Write the HTML report (self-contained, works offline): headline, rotation, risk, macro, claims, data."""
         from rotation.report import write_report
 
         with guard():
@@ -179,6 +196,10 @@ def register(app: typer.Typer) -> None:
                     "  online:  rotation fetch        (downloads the universe's history, then run rotation report)\n"
                     "  offline: rotation import FILE  (bring CSV/Parquet files; see `rotation import --help`)"
                 )
+            t_start, t_end, t_as_of = _parse_date(start, "start"), _parse_date(end, "end"), _parse_date(as_of, "as-of")
+            for option, file in (("--claims-config", claims_config), ("--events", events)):
+                if file is not None and not file.is_file():
+                    raise ParameterError(option, f"no such file: {file}")
             uni = universe_from(universe)
             with open_store(store, read_only=True) as db:
                 if db.is_empty():
@@ -188,7 +209,8 @@ def register(app: typer.Typer) -> None:
                         "  offline: rotation import FILE [mapping options]  (see `rotation import --help`)"
                     )
                 written = write_report(
-                    db, uni, output, start=_parse_date(start, "start"), end=_parse_date(end, "end"),
+                    db, uni, output, start=t_start, end=t_end, as_of=t_as_of, claims_config=claims_config,
+                    events=events, figures=figures,
                     progress=lambda msg: console.print(f"[dim]{msg}[/]", highlight=False),
                 )
             console.print(f"report written to [bold]{written}[/]", highlight=False)

@@ -112,9 +112,8 @@ def _read_toml(path: Path, text: str) -> _Raw:
     extra = set(doc) - {"event"}
     if extra:
         key = sorted(extra)[0]
-        raise EventsFileError(
-            f"unknown top-level key '{key}': events are [[event]] tables", file=path, line=_line_of_key(text, key), key=key
-        )
+        raise EventsFileError(f"unknown top-level key '{key}': events are [[event]] tables",
+                              file=path, line=_line_of_key(text, key), key=key)
     items = doc.get("event", [])
     if not isinstance(items, list):
         raise EventsFileError("'event' must be an array of tables: write [[event]]", file=path, key="event")

@@ -1,268 +1,281 @@
-"""The HTML report: gather analytics results, draw them, render one self-contained file.
+"""The HTML report: run every section, render one self-contained file, optionally export the charts.
 
-Presentation only: every number shown comes from :mod:`rotation.analytics` or
-the store; this module formats and draws. Plotly's JavaScript is embedded
-inline so the file opens offline and without a CDN.
+Presentation only: every number shown comes from :mod:`rotation.analytics`, the
+claims ledger (:mod:`rotation.claims`) or the store's quality checks; the
+section builders format and draw. Plotly's JavaScript is embedded inline once,
+so the file opens offline and without a CDN; print styles make it printable.
+
+Sections, in order: 1 headline, 2 relative rotation, 3 rotation index, regimes
+and market-cap shares, 4 performance and risk, 5 co-movement, 6 macro,
+7 concentration and index contribution, 8 event studies, 9 stress, 10 claims
+ledger, 11 data provenance. See :mod:`rotation.report._context` for the window
+and look-ahead policy (``start``, ``end``, ``as_of``).
 """
 
 from __future__ import annotations
 
 import json
-import platform
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from importlib import metadata
 from pathlib import Path
 
-import duckdb
 import pandas as pd
-import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, select_autoescape
 from plotly.offline import get_plotlyjs
+from plotly.utils import PlotlyJSONEncoder
 
 from rotation import __version__
-from rotation.analytics.performance import basket_performance
-from rotation.panel import build_panel
+from rotation.claims import ClaimsConfig, Ledger, evaluate_claims, load_claims_config
+from rotation.events import EventSet, default_events_path, load_events
+from rotation.report import _sections as S
+from rotation.report._context import ReportContext
+from rotation.report._ledger import build_ledger
+from rotation.report._model import Figure, Section, Table, Timings, fmt_table
 from rotation.store import Store
 from rotation.universe import Universe
 
-__all__ = ["write_report"]
+__all__ = ["Report", "build_report", "write_report"]
 
-PALETTE = {
-    "ai": ["#1f4e9c", "#3b7dd8", "#7fb0f0"],
-    "crypto": ["#c2410c", "#ea7a2a", "#f4a261", "#9a3412"],
-    "benchmark": ["#4b5563"],
-    "other": ["#0f766e", "#14b8a6"],
-}
+_PACKAGES = ("pandas", "numpy", "duckdb", "statsmodels", "scipy", "arch", "ruptures", "plotly")
 
 
 @dataclass
-class _Table:
+class Report:
+    """A rendered report.
+
+    Attributes
+    ----------
+    html : str
+        The self-contained HTML document.
+    sections : list of Section
+        In display order (headline first).
+    ledger : Ledger or None
+        The claims ledger (None when it could not be evaluated).
+    timings : Timings
+        Seconds per stage.
+    data_start, data_end : Timestamp
+        Rows of the panel the report was built from.
+    """
+
     html: str
-    title: str = ""
-    note: str = ""
-    scroll: bool = False
+    sections: list[Section]
+    ledger: Ledger | None
+    timings: Timings
+    data_start: pd.Timestamp
+    data_end: pd.Timestamp
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def figures(self) -> list[Figure]:
+        return [f for s in self.sections for f in s.figures]
 
 
-@dataclass
-class _Figure:
-    id: str
-    figure: go.Figure
-
-
-@dataclass
-class _Section:
-    id: str
-    title: str
-    intro: str = ""
-    figures: list[_Figure] = field(default_factory=list)
-    tables: list[_Table] = field(default_factory=list)
-
-
-def _pct(x: float) -> str:
-    return "" if pd.isna(x) else f"{x:+.1%}"
-
-
-def _fmt_table(frame: pd.DataFrame, pct_cols: set[str], num_cols: set[str] | None = None) -> str:
-    """HTML table with signed colouring of percentage columns."""
-    num_cols = num_cols or set()
-    head = "".join(f"<th>{c}</th>" for c in [frame.index.name or "", *frame.columns])
-    rows = []
-    for idx, row in frame.iterrows():
-        cells = [f"<td>{idx}</td>"]
-        for c in frame.columns:
-            v = row[c]
-            if c in pct_cols and isinstance(v, (int, float)) and not pd.isna(v):
-                cls = "pos" if v > 0 else "neg" if v < 0 else ""
-                cells.append(f'<td class="{cls}">{v:+.1%}</td>')
-            elif c in num_cols and isinstance(v, (int, float)) and not pd.isna(v):
-                cells.append(f"<td>{v:,.2f}</td>")
-            elif isinstance(v, float) and pd.isna(v):
-                cells.append("<td></td>")
-            else:
-                cells.append(f"<td>{v}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def _colours(universe: Universe, names: list[str]) -> dict[str, str]:
-    used: dict[str, int] = {}
-    out = {}
-    for n in names:
-        role = universe.baskets[n].role if n in universe.baskets else "other"
-        pal = PALETTE.get(role, PALETTE["other"])
-        out[n] = pal[used.get(role, 0) % len(pal)]
-        used[role] = used.get(role, 0) + 1
+def _versions() -> dict[str, str]:
+    out = {"rotation": __version__}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
     return out
 
 
-def _layout(title: str, **kw: object) -> dict:
-    base = dict(
-        title=dict(text=title, x=0.01, font=dict(size=15)),
-        margin=dict(l=60, r=20, t=50, b=40),
-        legend=dict(orientation="h", y=-0.15),
-        template="plotly_white",
-        height=440,
-        hovermode="x unified",
+def _load_events(universe: Universe, events: str | os.PathLike[str] | None) -> list[tuple[str, EventSet, Path | None]]:
+    # The shipped file names the default universe's baskets; against another universe its unknown names
+    # are simply not studied (listed as excluded), so it is loaded without universe validation. The
+    # user's file is checked against the universe: a typo there is an error at its line.
+    out: list[tuple[str, EventSet, Path | None]] = [("default events", load_events(default_events_path()), None)]
+    if events is not None:
+        path = Path(events)
+        out.append((f"your events ({path.name})", load_events(path, universe=universe), path))
+    return out
+
+
+def build_report(
+    store: Store,
+    universe: Universe,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    as_of: date | None = None,
+    claims_config: ClaimsConfig | str | os.PathLike[str] | None = None,
+    events: str | os.PathLike[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Compute every section and render the report (see :func:`write_report` for the parameters)."""
+    t_run = time.perf_counter()
+    say = progress or (lambda _m: None)
+    timings = Timings()
+    if start is not None and end is not None and end < start:
+        from rotation.errors import ParameterError
+
+        raise ParameterError("end", f"end {end} is before start {start}")
+    # user files first: a malformed one stops the run before any work, naming file and line
+    config = claims_config if isinstance(claims_config, ClaimsConfig) else load_claims_config(claims_config)
+    event_sets = _load_events(universe, events)
+    ctx = ReportContext(store, universe, config, start=start, end=end, as_of=as_of, events=event_sets,
+                        timings=timings, say=say)
+
+    def stage(name: str, fn: Callable[[], Section]) -> Section:
+        say(name)
+        with timings.stage(name):
+            return fn()
+
+    with timings.stage("panel"):
+        say("building the panel")
+        panel = ctx.panel  # nothing to report without it: EmptyStoreError / DataError propagate
+    # the ledger first: section 7 shows claim R5's index contribution rather than computing it twice
+    ledger: Ledger | None = None
+    say("claims ledger")
+    with timings.stage("claims ledger"):
+        claims_sec = Section("claims", "Claims ledger")
+        with S.part(claims_sec, "Claims ledger"):
+            ledger = evaluate_claims(store, universe, config, as_of=as_of, start=start, end=end)
+            claims_sec = build_ledger(ledger)
+    ctx.results["ledger"] = ledger
+    sections: list[Section] = [
+        stage("relative rotation", lambda: S.build_rrg(ctx)),
+        stage("rotation index and regimes", lambda: S.build_rotation(ctx)),
+        stage("performance and risk", lambda: S.build_performance(ctx)),
+        stage("co-movement", lambda: S.build_comovement(ctx)),
+        stage("macro", lambda: S.build_macro(ctx)),
+        stage("concentration and contribution", lambda: S.build_concentration(ctx)),
+        stage("event studies", lambda: S.build_events(ctx)),
+        stage("stress", lambda: S.build_stress(ctx)),
+        claims_sec,
+    ]
+    prov = stage("provenance", lambda: S.build_provenance(ctx, versions=_versions()))
+    sections.append(prov)
+    sections.insert(0, stage("headline", lambda: S.build_headline(ctx, ledger)))
+    _check_ids(sections)
+
+    with timings.stage("render"):
+        say("rendering")
+        run_seconds = time.perf_counter() - t_run
+        prov.tables.append(Table(fmt_table(timings.to_frame().set_index("stage"), {"seconds": "num"}),
+                                 title="Run time per stage (seconds)",
+                                 note=f"Total {run_seconds:.1f} s before rendering."))
+        html = _render(ctx, sections, ledger, run_seconds)
+    return Report(html=html, sections=sections, ledger=ledger, timings=timings,
+                  data_start=panel.index.min(), data_end=panel.index.max())
+
+
+def _check_ids(sections: list[Section]) -> None:
+    seen: set[str] = set()
+    for s in sections:
+        for f in s.figures:
+            if f.id in seen:
+                raise AssertionError(f"duplicate figure id {f.id}")  # a programming error, not user input
+            seen.add(f.id)
+
+
+def _render(ctx: ReportContext, sections: list[Section], ledger: Ledger | None, run_seconds: float) -> str:
+    env = Environment(loader=PackageLoader("rotation.report", "templates"), autoescape=select_autoescape(["html"]))
+    template = env.get_template("report.html.j2")
+    figures = {f.id: f.figure.to_plotly_json() for s in sections for f in s.figures}
+    # the figure JSON sits inside <script>: escape "</" so a label can never close the element
+    figures_json = json.dumps(figures, cls=PlotlyJSONEncoder, separators=(",", ":")).replace("</", "<\\/")
+    panel = ctx.panel
+    names = list(ctx.levels.columns) if _has(lambda: ctx.levels) else []
+    weightings = sorted({b.weighting for n, b in ctx.universe.baskets.items() if n in names})
+    return template.render(
+        version=__version__,
+        data_start=panel.index.min().date(),
+        data_end=panel.index.max().date(),
+        as_of=ctx.as_of.date() if ctx.as_of is not None else None,
+        window_start=ctx.start.date() if ctx.start is not None else None,
+        n_instruments=len(panel.symbols),
+        n_baskets=len(names),
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        sections=sections,
+        weighting_note=(" and ".join(weightings) + "-weighted as configured in the universe") if weightings else "",
+        plotly_js=get_plotlyjs(),
+        figures_json=figures_json,
+        run_seconds=f"{run_seconds:.1f}",
+        claims_config=ledger.config_file if ledger is not None else ctx.claims_config.label,
     )
-    base.update(kw)
-    return base
 
 
-def _headline(trailing: pd.DataFrame, universe: Universe, stale: list[str]) -> list[str]:
-    """Sentences built from the trailing returns (ranking only; no statistics computed here)."""
-    ranked = [n for n in trailing.index
-              if n not in stale and (universe.baskets[n].role if n in universe.baskets else "other") != "benchmark"]
-    trailing = trailing.loc[ranked]
-    lines = []
-    for col, label in (("4w", "4 weeks"), ("13w", "13 weeks"), ("52w", "52 weeks")):
-        s = trailing[col].dropna()
-        if s.empty:
-            continue
-        best, worst = s.idxmax(), s.idxmin()
-        lines.append(
-            f"Last {label}: strongest basket {best} ({_pct(s[best])}), weakest {worst} ({_pct(s[worst])})."
-        )
-    by_role: dict[str, list[str]] = {}
-    for name in trailing.index:
-        role = universe.baskets[name].role if name in universe.baskets else "other"
-        by_role.setdefault(role, []).append(name)
-    s13 = trailing["13w"]
-    ai = [n for n in by_role.get("ai", []) if pd.notna(s13.get(n))]
-    crypto = [n for n in by_role.get("crypto", []) if pd.notna(s13.get(n))]
-    if ai and crypto:
-        ai_ahead = sum(1 for a in ai for c in crypto if s13[a] > s13[c])
-        pairs = len(ai) * len(crypto)
-        lines.append(
-            f"Over 13 weeks AI baskets beat crypto baskets in {ai_ahead} of {pairs} pairwise comparisons "
-            f"({'AI-leaning' if ai_ahead > pairs / 2 else 'crypto-leaning' if ai_ahead < pairs / 2 else 'balanced'})."
-        )
-    return lines
+def _has(fn: Callable[[], object]) -> bool:
+    try:
+        fn()
+    except Exception:  # noqa: BLE001 - only asks whether the value exists
+        return False
+    return True
 
 
 def write_report(
     store: Store,
     universe: Universe,
-    output: str | Path,
+    output: str | os.PathLike[str],
     *,
     start: date | None = None,
     end: date | None = None,
+    as_of: date | None = None,
+    claims_config: ClaimsConfig | str | os.PathLike[str] | None = None,
+    events: str | os.PathLike[str] | None = None,
+    figures: str | os.PathLike[str] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Write the HTML report for ``universe`` from ``store`` to ``output``.
 
-    Returns the path written. Raises :class:`~rotation.errors.EmptyStoreError`
-    when the store holds nothing for the universe.
+    Parameters
+    ----------
+    store : Store
+    universe : Universe
+    output : path
+        HTML file (written atomically: a failed run never leaves half a file).
+    start, end : date, optional
+        Rows shown and the window of every summary; ``end`` also stops the data read.
+    as_of : date, optional
+        Use only data available on this date (panel end, macro releases, claims ``as_of``).
+    claims_config : ClaimsConfig or path, optional
+        Claims configuration (default: the shipped one); also supplies the AI and
+        crypto sides and the benchmark of the report's sections.
+    events : path, optional
+        The user's events file (TOML or CSV), studied next to the shipped default events.
+    figures : path, optional
+        Also export every chart as ``<id>.svg`` and ``<id>.png`` into this folder
+        (see :mod:`rotation.report._export`).
+    progress : callable, optional
+        Receives a short message per stage.
+
+    Returns
+    -------
+    Path
+        The HTML file written.
+
+    Raises
+    ------
+    EmptyStoreError
+        Nothing stored for the universe.
+    ConfigError
+        A malformed claims configuration or events file (file, line and key named).
+    ParameterError
+        ``end`` before ``start``; ``figures`` given but no export engine available.
     """
-    t0 = time.perf_counter()
     say = progress or (lambda _m: None)
-    say("building panel")
-    symbols = universe.members()
-    panel = build_panel(store, universe, symbols=symbols, start=start, end=end, cap_method="backcast")
-    say("computing basket indices and risk")
-    perf = basket_performance(panel)
-    names = list(perf.levels.columns)
-    colours = _colours(universe, names)
+    if figures is not None:
+        from rotation.report._export import exporter
 
-    sections: list[_Section] = [_Section("headline", "Headline")]
-
-    # levels
-    fig = go.Figure()
-    for n in names:
-        s = perf.levels[n].dropna()
-        fig.add_trace(go.Scatter(x=s.index, y=s.to_numpy(), name=n, mode="lines", line=dict(color=colours[n], width=1.6)))
-    win = perf.window
-    fig.update_layout(**_layout(f"Basket indices, base 100 on {win.start.date()} (log scale)", yaxis_type="log"))
-    trailing = perf.trailing.loc[names]
-    fig2 = go.Figure()
-    for col in ("4w", "13w", "52w"):
-        fig2.add_trace(go.Bar(x=names, y=trailing[col].to_numpy(), name=col))
-    fig2.update_layout(**_layout("Trailing returns by basket", yaxis_tickformat=".0%", barmode="group", hovermode="closest"))
-    sections.append(
-        _Section(
-            "baskets",
-            "Basket performance",
-            intro="Each basket is an index of its members (see the notes for weighting and fallbacks).",
-            figures=[_Figure("fig-levels", fig), _Figure("fig-trailing", fig2)],
-        )
-    )
-
-    # risk table
-    shown = ["4w", "13w", "52w", "ytd", "total_return", "cagr", "volatility", "max_drawdown", "sharpe", "sortino",
-             "cvar", "window_end"]
-    risk = perf.to_frame()
-    risk = risk[[c for c in shown if c in risk.columns]]
-    risk.index.name = "basket"
-    pct_cols = {"4w", "13w", "52w", "ytd", "total_return", "cagr", "volatility", "max_drawdown", "cvar"}
-    num_cols = {"sharpe", "sortino"}
-    sections.append(
-        _Section(
-            "risk",
-            "Performance and risk",
-            intro=(f"Over the common window {win.start.date()} to {win.end.date()} (the last date on which every "
-                   "basket still has observed prices for at least half its members; later rows of feeds that run "
-                   "longer are left out so that flat, forward-filled prices do not distort the comparison). "
-                   "Annualised over NYSE sessions; CVaR is the mean of the worst 5% of daily returns."),
-            tables=[_Table(_fmt_table(risk, pct_cols, num_cols), note="; ".join(perf.notes))],
-        )
-    )
-
-    # data coverage and quality
-    say("summarising data coverage")
-    cov = store.coverage()
-    cov = cov[cov["symbol"].isin(symbols + list(universe.macro))]
-    cov_tbl = cov.assign(rows=cov["rows"].map("{:,}".format)).set_index("symbol")
-    cov_tbl.index.name = "symbol"
-    quality = panel.quality.groupby("action")["count"].agg(["size", "sum"]).rename(
-        columns={"size": "instruments", "sum": "cells"}
-    )
-    quality.index.name = "policy action"
-    missing = [s for s in symbols if s not in panel.prices.columns]
-    sections.append(
-        _Section(
-            "data",
-            "Data",
-            intro=(f"Store {store.path}. Panel: {panel.calendar} calendar, crypto at the {panel.crypto_close} "
-                   f"UTC close, {len(panel.index)} rows from {panel.index.min().date()} to {panel.index.max().date()}. "
-                   + (f"No data for: {', '.join(missing)}." if missing else "Every basket member has data.")),
-            tables=[
-                _Table(_fmt_table(cov_tbl, set()), title="Stored series", scroll=True),
-                _Table(_fmt_table(quality, set()), title="What the panel builder did",
-                       note="Fills are forward fills of at most 5 rows; splices fill one source's gaps from another, "
-                            "scaled by their ratio on the nearest common date; back-cast caps are constant-share "
-                            "approximations."),
-            ],
-        )
-    )
-
-    env = Environment(loader=PackageLoader("rotation.report", "templates"), autoescape=select_autoescape(["html"]))
-    template = env.get_template("report.html.j2")
-    figures = {f.id: json.loads(f.figure.to_json()) for s in sections for f in s.figures}
-    weightings = sorted({idx.weighting for idx in perf.indices.values()})
-    html = template.render(
-        version=__version__,
-        data_start=panel.index.min().date(),
-        data_end=panel.index.max().date(),
-        n_instruments=len(panel.symbols),
-        n_baskets=len(names),
-        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        sections=sections,
-        headline=[f"As of {win.end.date()} (the latest date all compared baskets have data for):",
-                  *_headline(trailing, universe, win.stale),
-                  *([f"Left out (stale data): {', '.join(win.stale)}."] if win.stale else [])],
-        weighting_note=" and ".join(weightings) + "-weighted as configured in the universe",
-        plotly_js=get_plotlyjs(),
-        figures_json=json.dumps(figures),
-        python_version=platform.python_version(),
-        pandas_version=pd.__version__,
-        duckdb_version=duckdb.__version__,
-        run_seconds=f"{time.perf_counter() - t0:.1f}",
-    )
+        engine = exporter()  # fail before the work when charts cannot be exported
+    report = build_report(store, universe, start=start, end=end, as_of=as_of, claims_config=claims_config,
+                          events=events, progress=progress)
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
+    tmp.write_text(report.html, encoding="utf-8")
     tmp.replace(out)  # never leave a half-written report behind
-    say(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    say(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); stage times: "
+        + ", ".join(f"{n} {s:.1f}s" for n, s in report.timings.stages))
+    if figures is not None:
+        from rotation.report._export import export_figures
+
+        t0 = time.perf_counter()
+        files = export_figures(report.figures, figures, engine=engine)
+        say(f"exported {len(files)} chart files to {figures} with {engine} ({time.perf_counter() - t0:.1f} s)")
     return out
