@@ -146,7 +146,7 @@ def test_expanding_detects_with_delay_and_ends_at_full_sample(two_breaks):
 _FULL_RUNS: dict[tuple[int, str], B.ExpandingChangePoints] = {}
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(40, 299), step=st.sampled_from([1, 4]), model=st.sampled_from(["normal", "l2"]))
 def test_expanding_is_look_ahead_free(two_breaks, cut, step, model):
     """Appending rows never changes what was reported at an earlier as-of date."""

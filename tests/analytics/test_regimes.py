@@ -157,7 +157,7 @@ def test_ordering_is_stable_under_relabelled_starts(sim, fitted):
 
 
 def test_order_by_variance_and_ties():
-    y, _ = _simulate(400, seed=11, means=np.array([0.01, -0.005]), sds=np.array([0.01, 0.05]))
+    y, _ = _simulate(300, seed=11, means=np.array([0.01, -0.005]), sds=np.array([0.01, 0.05]))
     by_var = R.regimes(y, 2, order_by="variance")
     by_mean = R.regimes(y, 2, order_by="mean")
     assert by_var.variances.is_monotonic_increasing

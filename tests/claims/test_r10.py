@@ -268,4 +268,6 @@ def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
     assert any("crypto_majors" in c for c in v.caveats)  # its data end before the equities'
     sc = v.evidence["scenario"]
     assert set(sc["series"]) == {"crypto", "miners_ai_hosting"}
-    assert elapsed < 10.0  # about 1.5 s (panel) + 0.1 s on the shared data
+    # a guard against pathological slowness only (machine load varies); typically
+    # 1.5 s (panel) + 0.1 s on the shared data
+    assert elapsed < 60.0

@@ -125,7 +125,10 @@ def test_rule_gives_the_constructed_verdict(built, kind, expected):
     assert v.interval.lo <= v.effect.value <= v.interval.hi
     assert v.statistics["top3_above_threshold"] is True
     assert {"concentration", "member_shares"} <= set(v.evidence)
-    assert set(v.evidence["concentration"]["group"]) == {"ai_pool", "comp", "cloud"}
+    conc = v.evidence["concentration"]
+    assert {"date", "hhi", "top1", "top3", "hhi_comp", "hhi_cloud", "leader"} <= set(conc.columns)
+    assert conc["date"].is_unique and conc["date"].iloc[0] == v.window[0] and conc["date"].iloc[-1] == v.window[1]
+    assert_allclose(conc["hhi"].iloc[-1] - conc["hhi"].iloc[0], v.effect.value, rtol=1e-10)
 
 
 def test_effect_is_the_hhi_change_of_the_fixed_set(built):
@@ -236,4 +239,6 @@ def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
     assert st["leader_end"] in {"NVDA", "MSFT", "GOOGL", "AAPL", "AMZN"}
     assert st["top3_end"] >= st["top1_end"]
     assert len(v.evidence["concentration"]) > 100
-    assert elapsed < 10.0  # about 1.5 s (panel) + 0.1 s on the shared data
+    # a guard against pathological slowness only (machine load varies); typically
+    # 1.5 s (panel) + 0.1 s on the shared data
+    assert elapsed < 60.0

@@ -277,6 +277,12 @@ def test_too_few_weeks_and_as_of(built, verdicts):
     assert again.to_dict() == verdicts["to_ai"].to_dict()
 
 
+def test_events_path_is_relative_to_the_claims_file(tmp_path):
+    paths = _build(tmp_path, "stable", config=_config(Path("events.toml")))
+    assert 'events = "events.toml"' in paths[2].read_text()
+    assert _r8(paths).statistics["deal_events"] == 3
+
+
 def test_halves_instead_of_thirds(built, tmp_path):
     store, uni, cfg = built["to_ai"]
     halves = tmp_path / "c.toml"
@@ -301,4 +307,6 @@ def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
     assert "deal_cars" in v.evidence and set(v.evidence["deal_cars"]["series"]) <= set(
         real_universe.basket("miners_ai_hosting").members)
     assert any("crypto_majors" in c for c in v.caveats)
-    assert elapsed < 10.0  # about 1.5 s (panel) + 0.5 s on the shared data
+    # a guard against pathological slowness only (machine load varies); typically
+    # 1.5 s (panel) + 0.5 s on the shared data
+    assert elapsed < 60.0

@@ -14,6 +14,8 @@ here reads the store or draws. Modules, one concept each:
 ``macro``          net liquidity, HAC macro sensitivities, rate regimes
 ``performance``    basket indices over a common window, trailing returns
 ``concentration``  Herfindahl, top-k shares, contribution to an index's gains
+``regimes``        Markov-switching / HMM regimes with stable state order
+``breaks``         change points (ruptures, real-time variant), Chow, volatility and correlation breaks
 ``events``         market-model event studies (CAR, BMP, Kolari-Pynnonen)
 ``stress``         drawdown episodes, downside/conditional beta, shock scenarios
 =================  =====================================================
@@ -22,6 +24,18 @@ The fast NaN-aware rolling kernels live in the private ``_rolling`` and
 ``_pairwise`` modules; the public functions above use them.
 """
 
+from rotation.analytics.breaks import (
+    ChangePoints,
+    ChowTest,
+    CorrelationBreak,
+    ExpandingChangePoints,
+    VolatilityBreak,
+    change_points,
+    chow_test,
+    correlation_break,
+    expanding_change_points,
+    volatility_break,
+)
 from rotation.analytics.comovement import (
     GrangerResult,
     LeadLag,
@@ -86,6 +100,7 @@ from rotation.analytics.performance import (
     rebase,
     trailing_returns,
 )
+from rotation.analytics.regimes import ExpandingRegimes, RegimeResult, expanding_regimes, hamilton_filter, regimes
 from rotation.analytics.returns import (
     cumulative_returns,
     deannualize_rate,
@@ -142,6 +157,21 @@ __all__ = [
     "index_members",
     "link_contributions",
     "BasketCaps",
+    "ChangePoints",
+    "ChowTest",
+    "CorrelationBreak",
+    "ExpandingChangePoints",
+    "ExpandingRegimes",
+    "RegimeResult",
+    "VolatilityBreak",
+    "change_points",
+    "chow_test",
+    "correlation_break",
+    "expanding_change_points",
+    "expanding_regimes",
+    "hamilton_filter",
+    "regimes",
+    "volatility_break",
     "BetaResult",
     "DrawdownEpisodes",
     "ScenarioResult",

@@ -219,10 +219,9 @@ def evaluate(ctx: ClaimContext, params: Params) -> Verdict:
                        f", but the Poisson interval ({rate_lo:.2f}..{rate_hi:.2f}) does not exclude it")
     caveats.append("the correction rate treats episodes as independent Poisson events (an approximation); daily "
                    "levels give the drawdown depth, weekly returns the betas")
-    resp = sc.to_frame()
-    evidence["scenario"] = resp
-    evidence["analogue_windows"] = sc.windows
-    evidence["drawdown_path"] = _drawdown_path(daily["ai"])
+    # evidence order = chart order in the report: drawdown path, scenario responses, then the tables
+    evidence = {"drawdown_path": _drawdown_path(daily["ai"]), "scenario": sc.to_frame(), **evidence,
+                "analogue_windows": sc.windows}
     return verdict(
         ctx, ID, params, rule,
         verdict=decision,

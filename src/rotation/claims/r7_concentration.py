@@ -35,8 +35,9 @@ window's end is compared with ``top3_threshold``.
 
 Reported, not part of the rule: start and end HHI, effective number of
 members (:math:`1/H`), top-1 (the leader) and top-3 shares for the pool and
-for each AI basket (the same fixed set), weekly paths of these measures, and
-each member's share at both ends.
+the HHI of each AI basket (the same fixed set), their weekly paths
+(evidence ``concentration``), and each member's share at both ends
+(``member_shares``).
 
 Data caveat: equity market caps in the shared data are one snapshot
 back-cast at constant share counts (``cap_method="backcast"``), so the shares
@@ -162,7 +163,8 @@ def evaluate(ctx: ClaimContext, params: Params) -> Verdict:
         caveats.append(f"the three largest hold {top3.iloc[-1]:.0%} of the pool, but the concentration did not "
                        "rise significantly over the window")
     caveats += [f"concentration: {n}" for n in res.notes]
-    evidence = {"concentration": _weekly_paths(res, list(groups)), "member_shares": _member_shares(res)}
+    evidence = {"concentration": _weekly_paths(res, [g for g in groups if g != POOL]),
+                "member_shares": _member_shares(res)}
     return verdict(
         ctx, ID, params, rule,
         verdict=rose,
@@ -174,24 +176,18 @@ def evaluate(ctx: ClaimContext, params: Params) -> Verdict:
     )
 
 
-def _weekly_paths(res, groups: list[str]) -> pd.DataFrame:
-    """Tidy weekly HHI, effective N, top-1/3 and leader per group.
+def _weekly_paths(res, baskets: list[str]) -> pd.DataFrame:
+    """Weekly concentration of the pool (HHI, top-1, top-3 shares, leader) and each basket's HHI.
 
     Rows: the window's first session and the last session of each W-FRI week
-    (the last, possibly partial, week ends at the window's end).
+    (the last, possibly partial, week ends at the window's end). Every number
+    is a fraction of the cap of the fixed set (pool) or of its members in the basket.
     """
-    parts = []
-    for g in groups:
-        frame = pd.DataFrame({
-            "hhi": res.hhi[g], "effective_number": res.effective_number[g], "top1": res.top[1][g],
-            "top3": res.top[3][g], "leader": res.leader[g],
-        })
-        last = frame.groupby(frame.index.to_period("W-FRI")).tail(1).index
-        keep = frame.index.isin(last) | (frame.index == frame.index[0])
-        weekly = frame[keep]
-        weekly.insert(0, "group", g)
-        parts.append(weekly.rename_axis("date").reset_index())
-    return pd.concat(parts, ignore_index=True)
+    frame = pd.DataFrame({"hhi": res.hhi[POOL], "top1": res.top[1][POOL], "top3": res.top[3][POOL],
+                          **{f"hhi_{b}": res.hhi[b] for b in baskets}, "leader": res.leader[POOL]})
+    last = frame.groupby(frame.index.to_period("W-FRI")).tail(1).index
+    keep = frame.index.isin(last) | (frame.index == frame.index[0])
+    return frame[keep].rename_axis("date").reset_index()
 
 
 def _member_shares(res) -> pd.DataFrame:

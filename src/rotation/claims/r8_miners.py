@@ -46,13 +46,16 @@ loadings, and a market-model event study
 as the market, 250-session estimation window, BMP and Kolari-Pynnonen
 tests) of the miners around the events of ``event_kinds`` (default
 ``deal``: hosting, lease and colocation contracts with hyperscalers) in the
-``events`` file (default: ``$ROTATION_EVENTS`` or the shipped file) that
-affect a miner; CARs over [-1,+1] and [0,+5] sessions.
+``events`` file (a path relative to the claims configuration file; default:
+``$ROTATION_EVENTS`` or the shipped file) that affect a miner or name the
+miners basket, dated up to the window's end; CARs over [-1,+1] and [0,+5]
+sessions.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -76,7 +79,8 @@ PARAMS: dict[str, Param] = {
     "miners": Param("str", "miners_ai_hosting", "basket of crypto miners"),
     "parts": Param("int", 3, "equal parts of the weeks; the first and last are compared", low=2, high=10),
     "rolling_weeks": Param("int", 52, "window of the rolling two-factor betas (weeks)", low=20, high=520),
-    "events": Param("str", None, "events file (default: $ROTATION_EVENTS or the shipped one)", nullable=True),
+    "events": Param("str", None, "events file, relative to the claims file (default: $ROTATION_EVENTS or the "
+                                 "shipped one)", nullable=True),
     "event_kinds": Param("list", ["deal"], "event kinds studied around the miners"),
 }
 
@@ -135,8 +139,8 @@ def shift_regression(y: np.ndarray, xc: np.ndarray, xa: np.ndarray, parts: int, 
     size = n // parts
     part = np.minimum(np.arange(n) // size, parts - 1)
     cols = [np.ones(n), xc, xa]
-    for p in range(1, parts):
-        d = (part == p).astype(float)
+    for j in range(1, parts):
+        d = (part == j).astype(float)
         cols += [d, d * xc, d * xa]
     X = np.column_stack(cols)
     lags = newey_west_lags(n)
@@ -151,9 +155,9 @@ def shift_regression(y: np.ndarray, xc: np.ndarray, xa: np.ndarray, parts: int, 
     se = math.sqrt(var) if var > 0 else math.nan
     df = res["df_resid"]
     t = delta / se if se > 0 else math.nan
-    p = float(2.0 * sps.t.sf(abs(t), df)) if math.isfinite(t) else math.nan
+    pval = float(2.0 * sps.t.sf(abs(t), df)) if math.isfinite(t) else math.nan
     q = float(sps.t.ppf(0.5 + level / 2.0, df))
-    bounds = [(int(np.flatnonzero(part == p)[0]), int(np.flatnonzero(part == p)[-1])) for p in range(parts)]
+    bounds = [(int(np.flatnonzero(part == j)[0]), int(np.flatnonzero(part == j)[-1])) for j in range(parts)]
     return {
         "first": (float(b[1]), float(b[2])),
         "last": (float(b[1] + b[ic]), float(b[2] + b[ia])),
@@ -161,7 +165,7 @@ def shift_regression(y: np.ndarray, xc: np.ndarray, xa: np.ndarray, parts: int, 
         "g_c_se": float(res["bse"][ic]), "g_a_se": float(res["bse"][ia]),
         "g_c_p": float(res["pvalues"][ic]), "g_a_p": float(res["pvalues"][ia]),
         "first_se": (float(res["bse"][1]), float(res["bse"][2])),
-        "delta": delta, "delta_se": se, "delta_p": p, "delta_ci": (delta - q * se, delta + q * se),
+        "delta": delta, "delta_se": se, "delta_p": pval, "delta_ci": (delta - q * se, delta + q * se),
         "hac_lags": lags, "n": n, "bounds": bounds, "result": res,
     }
 
@@ -224,12 +228,13 @@ def evaluate(ctx: ClaimContext, params: Params) -> Verdict:
             caveats.append(f"the exposure shifted toward AI (shift > 0, interval above 0) but the AI loading "
                            f"changed by {reg['g_a']:+.2f} and the crypto loading by {reg['g_c']:+.2f}: not both "
                            "the claimed way")
-    evidence: dict[str, pd.DataFrame] = {"loadings": _loadings_table(reg, dates, params["level"])}
+    # evidence order = chart order in the report: the rolling betas, the deal CARs, then the tables
     roll = rolling_macro_sensitivity(weekly[["miners"]], weekly[["crypto", "ai"]], window=params["rolling_weeks"])
-    evidence["rolling_betas"] = pd.DataFrame({
+    evidence: dict[str, pd.DataFrame] = {"rolling_betas": pd.DataFrame({
         "beta_crypto": roll.beta("crypto")["miners"], "beta_ai": roll.beta("ai")["miners"],
-    }).dropna().rename_axis("date").reset_index()
+    }).dropna().rename_axis("date").reset_index()}
     _deals(ctx, params, miners, miner_syms, win, stats, evidence, caveats)
+    evidence["loadings"] = _loadings_table(reg, dates, params["level"])
     return verdict(
         ctx, ID, params, rule,
         verdict=decision,
@@ -270,7 +275,10 @@ def _deals(ctx: ClaimContext, params: Params, miners: str, miner_syms: list[str]
 
     panel = ctx.daily
     market = params["market"]
-    evs = load_events(params["events"])
+    path = params["events"]
+    if path is not None and not Path(path).is_absolute():  # relative to the claims configuration file
+        path = params.config.path.parent / path
+    evs = load_events(path)
     kinds = list(params["event_kinds"])
     names = {miners, *miner_syms}
     chosen = [e for e in evs if e.kind in kinds and (names & set(e.affects))

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from plotly.offline import get_plotlyjs
+from plotly.utils import PlotlyJSONEncoder
 
 from rotation.errors import ParameterError
 from rotation.report._chromium import Browser, BrowserError, find_chromium
@@ -116,7 +117,7 @@ def _kaleido(figures: Sequence[Figure], out: Path, formats: Sequence[str]) -> li
     figs, paths, widths, heights = [], [], [], []
     for f in figures:
         for fmt in formats:
-            figs.append(f.figure)
+            figs.append(f.spec(template=True))
             paths.append(out / f"{f.id}.{fmt}")
             widths.append(WIDTH)
             heights.append(f.height)
@@ -136,7 +137,7 @@ def _chromium(figures: Sequence[Figure], out: Path, formats: Sequence[str]) -> l
             page = browser.new_page()
             page.goto(page_file.as_uri())
             for f in figures:
-                spec = f.figure.to_json()
+                spec = json.dumps(f.spec(template=True), cls=PlotlyJSONEncoder)
                 for fmt in formats:
                     opts = {"format": fmt, "width": WIDTH, "height": f.height,
                             "scale": _PNG_SCALE if fmt == "png" else 1}

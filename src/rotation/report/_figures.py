@@ -59,9 +59,10 @@ def colours(universe: Universe | None, names: Sequence[str]) -> dict[str, str]:
     return out
 
 
-#: A small template in the spirit of plotly_white. Naming a registered template ("plotly_white")
-#: copies and embeds its full definition (colour scales of every trace type) into every figure:
-#: slow to build and ~10 kB of JSON per chart; these few keys are all the report uses.
+#: A small template in the spirit of plotly_white, applied when a chart is drawn (once in the page's
+#: script; merged into each figure on export, see :meth:`rotation.report._model.Figure.spec`). Naming a
+#: registered template ("plotly_white") in every layout copies and validates its full definition per
+#: figure (about 40 ms each) and embeds ~10 kB of JSON per chart.
 _AXIS = dict(gridcolor="#ebf0f8", zerolinecolor="#ebf0f8", linecolor="#ebf0f8", automargin=True,
              title=dict(standoff=8))
 TEMPLATE = dict(layout=dict(
@@ -77,7 +78,6 @@ def layout(title: str, **kw: object) -> dict:
         title=dict(text=title, x=0.01, font=dict(size=15)),
         margin=dict(l=64, r=24, t=52, b=48),
         legend=dict(orientation="h", y=-0.14, x=0.0),
-        template=TEMPLATE,
         height=440,
         hovermode="x unified",
         font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12),

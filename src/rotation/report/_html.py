@@ -18,6 +18,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import metadata
@@ -125,38 +126,54 @@ def build_report(
         with timings.stage(name):
             return fn()
 
-    with timings.stage("panel"):
-        say("building the panel")
-        panel = ctx.panel  # nothing to report without it: EmptyStoreError / DataError propagate
-    # the ledger first: section 7 shows claim R5's index contribution rather than computing it twice
-    ledger: Ledger | None = None
-    say("claims ledger")
-    with timings.stage("claims ledger"):
+    def claims() -> Ledger:
+        with timings.stage("claims ledger (evaluation, in parallel)"):
+            return evaluate_claims(store, universe, config, as_of=as_of, start=start, end=end)
+
+    # The claims ledger is the longest stage and independent of the sections until section 7 (which
+    # shows claim R5's index contribution instead of computing it twice): evaluate it on a second
+    # thread. A Store may be used from several threads (its connection is guarded by a lock); the
+    # numeric work releases the GIL often enough to use a second core. Same numbers either way.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rotation-claims") as pool:
+        say("claims ledger (in the background)")
+        pending = pool.submit(claims)
+        try:
+            with timings.stage("panel"):
+                say("building the panel")
+                panel = ctx.panel  # nothing to report without it: EmptyStoreError / DataError propagate
+            built = {
+                "rrg": stage("relative rotation", lambda: S.build_rrg(ctx)),
+                "rotation": stage("rotation index and regimes", lambda: S.build_rotation(ctx)),
+                "performance": stage("performance and risk", lambda: S.build_performance(ctx)),
+                "comovement": stage("co-movement", lambda: S.build_comovement(ctx)),
+                "macro": stage("macro", lambda: S.build_macro(ctx)),
+                "events": stage("event studies", lambda: S.build_events(ctx)),
+                "stress": stage("stress", lambda: S.build_stress(ctx)),
+                "provenance": stage("provenance", lambda: S.build_provenance(ctx, versions=_versions())),
+            }
+        except BaseException:
+            pending.cancel()
+            raise
+        ledger: Ledger | None = None
         claims_sec = Section("claims", "Claims ledger")
-        with S.part(claims_sec, "Claims ledger"):
-            ledger = evaluate_claims(store, universe, config, as_of=as_of, start=start, end=end)
-            claims_sec = build_ledger(ledger)
+        with timings.stage("claims ledger (waiting, rendering)"):
+            with S.part(claims_sec, "Claims ledger"):
+                ledger = pending.result()
+                claims_sec = build_ledger(ledger)
     ctx.results["ledger"] = ledger
-    sections: list[Section] = [
-        stage("relative rotation", lambda: S.build_rrg(ctx)),
-        stage("rotation index and regimes", lambda: S.build_rotation(ctx)),
-        stage("performance and risk", lambda: S.build_performance(ctx)),
-        stage("co-movement", lambda: S.build_comovement(ctx)),
-        stage("macro", lambda: S.build_macro(ctx)),
-        stage("concentration and contribution", lambda: S.build_concentration(ctx)),
-        stage("event studies", lambda: S.build_events(ctx)),
-        stage("stress", lambda: S.build_stress(ctx)),
-        claims_sec,
-    ]
-    prov = stage("provenance", lambda: S.build_provenance(ctx, versions=_versions()))
-    sections.append(prov)
+    built["concentration"] = stage("concentration and contribution", lambda: S.build_concentration(ctx))
+    sections: list[Section] = [built[k] for k in ("rrg", "rotation", "performance", "comovement", "macro",
+                                                  "concentration", "events", "stress")]
+    prov = built["provenance"]
+    sections += [claims_sec, prov]
     sections.insert(0, stage("headline", lambda: S.build_headline(ctx, ledger)))
     _check_ids(sections)
 
     with timings.stage("render"):
         say("rendering")
         run_seconds = time.perf_counter() - t_run
-        prov.tables.append(Table(fmt_table(timings.to_frame().set_index("stage"), {"seconds": "num"}),
+        prov.tables.append(Table(fmt_table(timings.to_frame().set_index("stage"), {"seconds": "num",
+                                                                                     "cpu seconds": "num"}),
                                  title="Run time per stage (seconds)",
                                  note=f"Total {run_seconds:.1f} s before rendering."))
         html = _render(ctx, sections, ledger, run_seconds)
@@ -176,7 +193,9 @@ def _check_ids(sections: list[Section]) -> None:
 def _render(ctx: ReportContext, sections: list[Section], ledger: Ledger | None, run_seconds: float) -> str:
     env = Environment(loader=PackageLoader("rotation.report", "templates"), autoescape=select_autoescape(["html"]))
     template = env.get_template("report.html.j2")
-    figures = {f.id: f.figure.to_plotly_json() for s in sections for f in s.figures}
+    from rotation.report._figures import TEMPLATE
+
+    figures = {f.id: f.spec() for s in sections for f in s.figures}
     # the figure JSON sits inside <script>: escape "</" so a label can never close the element
     figures_json = json.dumps(figures, cls=PlotlyJSONEncoder, separators=(",", ":")).replace("</", "<\\/")
     panel = ctx.panel
@@ -195,6 +214,7 @@ def _render(ctx: ReportContext, sections: list[Section], ledger: Ledger | None, 
         weighting_note=(" and ".join(weightings) + "-weighted as configured in the universe") if weightings else "",
         plotly_js=get_plotlyjs(),
         figures_json=figures_json,
+        template_json=json.dumps(TEMPLATE),
         run_seconds=f"{run_seconds:.1f}",
         claims_config=ledger.config_file if ledger is not None else ctx.claims_config.label,
     )
@@ -271,7 +291,7 @@ def write_report(
     tmp.write_text(report.html, encoding="utf-8")
     tmp.replace(out)  # never leave a half-written report behind
     say(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); stage times: "
-        + ", ".join(f"{n} {s:.1f}s" for n, s in report.timings.stages))
+        + ", ".join(f"{n} {s:.1f}s" for n, s, _ in report.timings.stages))
     if figures is not None:
         from rotation.report._export import export_figures
 

@@ -55,6 +55,16 @@ class Figure:
         if self.figure.layout.height is None:
             self.figure.update_layout(height=self.height)
 
+    def spec(self, *, template: bool = False) -> dict:
+        """The figure as a plotly.js JSON dict; ``template``: with the report's template merged in
+        (exported images; the HTML page applies it once in its script)."""
+        from rotation.report._figures import TEMPLATE
+
+        d = self.figure.to_plotly_json()
+        if template:
+            d.setdefault("layout", {})["template"] = TEMPLATE
+        return d
+
 
 @dataclass
 class Table:
@@ -122,21 +132,27 @@ class Section:
 
 
 class Timings:
-    """Wall-clock seconds of each report stage, in order."""
+    """Seconds of each report stage, in order of completion: wall clock and the CPU time of the
+    thread that ran it.
+
+    CPU time is about what a stage costs on an idle machine; wall time also counts waiting
+    (for other jobs on the machine, for the stage running in parallel, for DuckDB's threads).
+    """
 
     def __init__(self) -> None:
-        self.stages: list[tuple[str, float]] = []
+        self.stages: list[tuple[str, float, float]] = []
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         try:
             yield
         finally:
-            self.stages.append((name, time.perf_counter() - t0))
+            # list.append is atomic: stages may finish on another thread
+            self.stages.append((name, time.perf_counter() - t0, time.thread_time() - c0))
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.stages, columns=["stage", "seconds"])
+        return pd.DataFrame(self.stages, columns=["stage", "seconds", "cpu seconds"])
 
 
 # ----------------------------------------------------------------------------- formatting
