@@ -95,7 +95,7 @@ def test_bad_inputs_exit_with_a_message_not_a_traceback(tmp_path: Path, universe
     assert "Traceback" not in res.output
     res = runner.invoke(app, ["fetch", "--store", str(tmp_path / "s.duckdb"), "--universe", str(universe_file),
                               "--start", "2024-13-01"])
-    assert res.exit_code == 2 and "start: '2024-13-01' is not a date" in res.output
+    assert res.exit_code == 2 and "start: expected YYYY-MM-DD, got '2024-13-01'" in res.output
 
 
 def test_report_on_missing_or_empty_store_says_how_to_proceed(tmp_path: Path) -> None:

@@ -43,6 +43,9 @@ sources = { yahoo = "A3" }
 [instruments.B1]
 asset_class = "equity"
 sources = { yahoo = "B1" }
+[instruments.O1]
+asset_class = "equity"
+sources = { yahoo = "O1" }
 
 [baskets.ai]
 members = ["A1", "A2", "A3"]
@@ -52,6 +55,10 @@ role = "ai"
 members = ["B1"]
 weighting = "equal"
 role = "ai"
+[baskets.custom]
+members = ["A1", "O1"]
+weighting = "equal"
+role = "other"
 """
 
 CONFIG = """
@@ -231,7 +238,8 @@ def test_without_membership_or_ai_members_in_the_index_it_says_so(tmp_path):
 def test_set_overrides_and_linking(built, tmp_path):
     store, uni, _ = built["ai_wins"]
     cfg = tmp_path / "c.toml"
-    cfg.write_text(CONFIG.replace('linking = "grap"', 'linking = "carino"\nremove = ["A2"]\nadd = ["O1"]'))
+    # another set: a basket of the universe named in `ai`
+    cfg.write_text(CONFIG.replace('linking = "grap"', 'linking = "carino"\nai = ["custom"]'))
     v = _r5((store, uni, cfg))
     assert v.instruments == ("A1", "O1")
     assert v.parameters["linking"] == "carino"

@@ -100,8 +100,7 @@ event_kinds = ["deal"]
 """
     if miners:
         out += f'miners = "{miners}"\n'
-    if events is not None:
-        out += f'events = "{events}"\n'
+    out += f'events = "{events if events is not None else "default"}"\n'
     return out
 
 

@@ -21,7 +21,6 @@ Bartlett kernel, the small-sample factor ``n / (n - k)``, t distribution with
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any

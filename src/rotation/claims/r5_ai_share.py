@@ -13,8 +13,9 @@ window's first session :math:`t_0` (default 2022-12-30; membership from the
 stored spells, ticker changes resolved), cap-weighted, each member held from
 :math:`t_0` (:func:`rotation.analytics.concentration.contribution`). The
 AI-linked set is the members of the ``ai`` baskets that are (or were) index
-members (:func:`~rotation.analytics.concentration.ai_linked_set`, plus ``add``,
-minus ``remove``). Daily contributions :math:`c^{set}_t = \\sum_{i \\in set}
+members (:func:`~rotation.analytics.concentration.ai_linked_set`; to study
+another set, define it as a basket in the universe file and name it in
+``ai``). Daily contributions :math:`c^{set}_t = \\sum_{i \\in set}
 w_{i,t-1} r_{i,t}` and :math:`c^{oth}_t` (the rest) sum to the index return
 :math:`r_t`; linked over the window with ``linking`` (default ``grap``:
 :math:`\\tilde c = \\sum_t G_{t-1} c_t`, :math:`G_{t-1} = \\prod_{s<t}(1+r_s)`,
@@ -78,8 +79,6 @@ PARAMS: dict[str, Param] = {
     "index": Param("str", "SP500", "index whose membership spells are stored"),
     "threshold": Param("float", 0.5, "share of the total return the set must exceed ('most')", low=0.0, high=1.0),
     "linking": Param("choice", "grap", "linking of daily contributions", choices=("grap", "carino", "menchero")),
-    "add": Param("list", [], "symbols added to the AI-linked set"),
-    "remove": Param("list", [], "symbols removed from the AI-linked set"),
 }
 
 RULE = (
@@ -148,7 +147,7 @@ def evaluate(ctx: ClaimContext, params: Params) -> Verdict:
     if "sector" in meta.columns:  # a stored constituents list (sector metadata) also marks index members
         ever |= set(meta.loc[meta["sector"].notna(), "symbol"])
     try:
-        the_set = ai_linked_set(ctx.universe, ever, baskets=ai_names, add=params["add"], remove=params["remove"])
+        the_set = ai_linked_set(ctx.universe, ever, baskets=ai_names)
     except ParameterError as exc:
         raise DataError(f"an AI-linked set is needed: {exc.message}") from None
     try:

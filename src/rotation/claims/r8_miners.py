@@ -46,8 +46,8 @@ loadings, and a market-model event study
 as the market, 250-session estimation window, BMP and Kolari-Pynnonen
 tests) of the miners around the events of ``event_kinds`` (default
 ``deal``: hosting, lease and colocation contracts with hyperscalers) in the
-``events`` file (a path relative to the claims configuration file; default:
-``$ROTATION_EVENTS`` or the shipped file) that affect a miner or name the
+``events`` file (a path relative to the claims configuration file;
+``"default"``: ``$ROTATION_EVENTS`` or the shipped file) that affect a miner or name the
 miners basket, dated up to the window's end; CARs over [-1,+1] and [0,+5]
 sessions.
 """
@@ -79,8 +79,8 @@ PARAMS: dict[str, Param] = {
     "miners": Param("str", "miners_ai_hosting", "basket of crypto miners"),
     "parts": Param("int", 3, "equal parts of the weeks; the first and last are compared", low=2, high=10),
     "rolling_weeks": Param("int", 52, "window of the rolling two-factor betas (weeks)", low=20, high=520),
-    "events": Param("str", None, "events file, relative to the claims file (default: $ROTATION_EVENTS or the "
-                                 "shipped one)", nullable=True),
+    "events": Param("str", "default", "events file, relative to the claims file ('default': $ROTATION_EVENTS "
+                                      "or the shipped one)"),
     "event_kinds": Param("list", ["deal"], "event kinds studied around the miners"),
 }
 
@@ -275,8 +275,8 @@ def _deals(ctx: ClaimContext, params: Params, miners: str, miner_syms: list[str]
 
     panel = ctx.daily
     market = params["market"]
-    path = params["events"]
-    if path is not None and not Path(path).is_absolute():  # relative to the claims configuration file
+    path = None if params["events"] == "default" else Path(params["events"])
+    if path is not None and not path.is_absolute():  # relative to the claims configuration file
         path = params.config.path.parent / path
     evs = load_events(path)
     kinds = list(params["event_kinds"])

@@ -10,8 +10,6 @@ that snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
 from typing import Annotated
 
 import numpy as np
@@ -19,67 +17,29 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from rotation.cli._common import StoreOption, UniverseOption, console, guard, open_store, settings, universe_from
+from rotation.cli._common import (
+    BasketsOption,
+    EndOption,
+    StartOption,
+    StoreOption,
+    UniverseOption,
+    WeightingOption,
+    check_weighting,
+    console,
+    default_baskets,
+    fmt_day,
+    fmt_num,
+    guard,
+    open_existing_store,
+    parse_date,
+    print_notes,
+    quality_notes,
+    split_names,
+    universe_from,
+)
 from rotation.errors import DataError, EmptyStoreError, ParameterError
 
 __all__ = ["register"]
-
-_ROLES = ("ai", "crypto")
-
-StartOption = Annotated[str | None, typer.Option("--start", help="First date (YYYY-MM-DD).")]
-EndOption = Annotated[str | None, typer.Option("--end", help="Last date (YYYY-MM-DD).")]
-BasketsOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--baskets", "-b",
-        help="Baskets to analyse (comma-separated or repeated) [default: the universe's ai and crypto baskets].",
-    ),
-]
-WeightingOption = Annotated[
-    str,
-    typer.Option(
-        "--weighting",
-        help="Basket index weights: equal, cap, or basket (each basket's own default from the universe).",
-    ),
-]
-
-
-# ----------------------------------------------------------------------------- helpers
-def _date(value: str | None, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        return pd.Timestamp(date.fromisoformat(value))
-    except ValueError:
-        raise ParameterError(name, f"expected YYYY-MM-DD, got {value!r}") from None
-
-
-def _names(values: Sequence[str] | None) -> list[str]:
-    out: list[str] = []
-    for v in values or []:
-        out += [p.strip() for p in v.split(",") if p.strip()]
-    return list(dict.fromkeys(out))
-
-
-def _open(store: object):
-    path = settings(store).store_path  # type: ignore[arg-type]
-    if not path.exists():
-        raise EmptyStoreError(
-            f"no store at {path} yet: there is nothing to analyse.\n"
-            "  online:  rotation fetch                        (downloads the universe's history)\n"
-            "  offline: rotation import FILE [mapping options] (see `rotation import --help`)"
-        )
-    return open_store(store, read_only=True)  # type: ignore[arg-type]
-
-
-def _default_baskets(uni: object) -> list[str]:
-    return [name for name, b in uni.baskets.items() if b.role in _ROLES]  # type: ignore[attr-defined]
-
-
-def _check_weighting(weighting: str) -> str:
-    if weighting not in {"equal", "cap", "basket"}:
-        raise ParameterError("--weighting", f"must be equal, cap or basket, got {weighting!r}")
-    return weighting
 
 
 def _weekly_panel(db, uni, *, baskets: list[str], symbols: list[str], start, end, warmup_weeks: int = 0):
@@ -104,25 +64,6 @@ def _basket_levels(panel, baskets: list[str], weighting: str) -> tuple[pd.DataFr
     if not levels:
         raise DataError("none of the baskets has member prices in the store: " + "; ".join(notes))
     return pd.DataFrame(levels), notes
-
-
-def _num(x: object, fmt: str = "{:,.2f}") -> str:
-    if x is None or (isinstance(x, float) and not np.isfinite(x)) or x is pd.NaT:
-        return "-"
-    if isinstance(x, pd.Timestamp):
-        return x.strftime("%Y-%m-%d")
-    if isinstance(x, int | float | np.floating | np.integer):
-        return fmt.format(float(x))
-    return str(x)
-
-
-def _day(x: object) -> str:
-    return "-" if x is None or pd.isna(x) else pd.Timestamp(x).strftime("%Y-%m-%d")
-
-
-def _notes(notes: Sequence[str]) -> None:
-    for n in notes:
-        console.print(f"[yellow]note:[/] {n}", highlight=False, soft_wrap=True)
 
 
 # ----------------------------------------------------------------------------- commands
@@ -151,16 +92,16 @@ def register(app: typer.Typer) -> None:
         from rotation.analytics.rrg import rrg
 
         with guard():
-            weighting = _check_weighting(weighting)
+            weighting = check_weighting(weighting)
             uni = universe_from(universe)
-            names = _names(baskets) or _default_baskets(uni)
-            extra = _names(symbols)
+            names = split_names(baskets) or default_baskets(uni)
+            extra = split_names(symbols)
             bench_is_basket = benchmark in uni.baskets
             if not bench_is_basket and benchmark not in uni.instruments:
                 raise ParameterError("--benchmark", f"'{benchmark}' is neither an instrument nor a basket of the universe")
-            t0, t1 = _date(start, "--start"), _date(end, "--end")
+            t0, t1 = parse_date(start, "--start"), parse_date(end, "--end")
             warm = smooth + ratio_window + roc_period + momentum_window
-            with _open(store) as db:
+            with open_existing_store(store) as db:
                 panel = _weekly_panel(
                     db, uni,
                     baskets=names + ([benchmark] if bench_is_basket else []),
@@ -196,9 +137,9 @@ def register(app: typer.Typer) -> None:
             for name, row in latest.iterrows():
                 path = tails[tails["series"] == name]["quadrant"].astype(str).str[:3].tolist()
                 table.add_row(
-                    str(name), _day(row["date"]), _num(row["rs_ratio"]), _num(row["rs_momentum"]),
+                    str(name), fmt_day(row["date"]), fmt_num(row["rs_ratio"]), fmt_num(row["rs_momentum"]),
                     str(row["quadrant"]) if isinstance(row["quadrant"], str) else "-",
-                    _num(row["heading"], "{:.0f}"), _num(row["distance"]), " ".join(path),
+                    fmt_num(row["heading"], "{:.0f}"), fmt_num(row["distance"]), " ".join(path),
                 )
             console.print(table)
             console.print(
@@ -207,7 +148,7 @@ def register(app: typer.Typer) -> None:
                 f"Tail: the last {tail} weekly quadrants, oldest first.",
                 style="dim", highlight=False,
             )
-            _notes(notes)
+            print_notes(notes)
 
     @app.command("flows")
     def flows_command(
@@ -233,18 +174,18 @@ def register(app: typer.Typer) -> None:
         )
 
         with guard():
-            weighting = _check_weighting(weighting)
+            weighting = check_weighting(weighting)
             uni = universe_from(universe)
             roles = {name: bk.role for name, bk in uni.baskets.items()}
             a_name = a or next((n for n, r in roles.items() if r == "ai"), None)
             b_name = b or next((n for n, r in roles.items() if r == "crypto"), None)
             if a_name is None or b_name is None:
                 raise ParameterError("--a/--b", "the universe has no ai or no crypto basket: name both with --a and --b")
-            names = _names(baskets) or _default_baskets(uni)
+            names = split_names(baskets) or default_baskets(uni)
             stable = [n for n in ("stablecoins",) if n in uni.baskets]
             all_names = list(dict.fromkeys([a_name, b_name, *names, *stable]))
-            t0, t1 = _date(start, "--start"), _date(end, "--end")
-            with _open(store) as db:
+            t0, t1 = parse_date(start, "--start"), parse_date(end, "--end")
+            with open_existing_store(store) as db:
                 panel = _weekly_panel(db, uni, baskets=all_names, symbols=[], start=t0, end=t1,
                                       warmup_weeks=window + smooth + trend_window)
             notes: list[str] = []
@@ -258,19 +199,19 @@ def register(app: typer.Typer) -> None:
             head.add_column("value", justify="right")
             idx = ri.index.dropna()
             d = ri.drift
-            head.add_row("latest", f"{_day(idx.index[-1]) if len(idx) else '-'}: {_num(idx.iloc[-1] if len(idx) else np.nan, '{:+.3f}')}")
-            head.add_row(f"trend ({trend_window}w slope)", _num(ri.trend.dropna().iloc[-1] if ri.trend.notna().any() else np.nan, "{:+.4f}"))
+            head.add_row("latest", f"{fmt_day(idx.index[-1]) if len(idx) else '-'}: {fmt_num(idx.iloc[-1] if len(idx) else np.nan, '{:+.3f}')}")
+            head.add_row(f"trend ({trend_window}w slope)", fmt_num(ri.trend.dropna().iloc[-1] if ri.trend.notna().any() else np.nan, "{:+.4f}"))
             head.add_row("sign changes", str(len(ri.crossings)))
             if len(ri.crossings):
                 last = ri.crossings.iloc[-1]
-                head.add_row("last sign change", f"{_day(last['date'])} ({last['direction']})")
+                head.add_row("last sign change", f"{fmt_day(last['date'])} ({last['direction']})")
             if d:
                 head.add_row(
                     "drift, annualised (HAC 95% CI)",
                     f"{d['annualised']:+.1%} [{d['ann_ci_low']:+.1%}, {d['ann_ci_high']:+.1%}]  "
                     f"t={d['t']:.2f} p={d['p']:.3f}",
                 )
-                head.add_row("drift window", f"{_day(d['start'])} .. {_day(d['end'])} ({d['n']} weeks)")
+                head.add_row("drift window", f"{fmt_day(d['start'])} .. {fmt_day(d['end'])} ({d['n']} weeks)")
             console.print(head)
             console.print(f"positive: {a_name} grew faster than {b_name} over the trailing {window} weeks.",
                           style="dim", highlight=False)
@@ -296,11 +237,11 @@ def register(app: typer.Typer) -> None:
                         for col in ("basket", "from", "to", "share then", "share now", "change (pp)", "cap now (USD bn)", "members with cap"):
                             t.add_column(col, justify="left" if col in {"basket", "from", "to"} else "right")
                         for n, row in frame.iterrows():
-                            t.add_row(str(n), _day(row["first_date"]), _day(row["last_date"]),
-                                      _num(row["share_first"], "{:.1%}"), _num(row["share_last"], "{:.1%}"),
-                                      _num(row["change_pp"], "{:+.1f}"),
-                                      _num(bc.caps[n].loc[row["last_date"]] / 1e9 if pd.notna(row["last_date"]) else np.nan, "{:,.0f}"),
-                                      _num(cov.get(n, np.nan), "{:.0%}"))
+                            t.add_row(str(n), fmt_day(row["first_date"]), fmt_day(row["last_date"]),
+                                      fmt_num(row["share_first"], "{:.1%}"), fmt_num(row["share_last"], "{:.1%}"),
+                                      fmt_num(row["change_pp"], "{:+.1f}"),
+                                      fmt_num(bc.caps[n].loc[row["last_date"]] / 1e9 if pd.notna(row["last_date"]) else np.nan, "{:,.0f}"),
+                                      fmt_num(cov.get(n, np.nan), "{:.0%}"))
                         console.print(t)
 
             # stablecoin net issuance
@@ -313,9 +254,9 @@ def register(app: typer.Typer) -> None:
                     for col in ("coin", "as of", "supply", "4-week", "13-week", "13-week growth"):
                         t.add_column(col, justify="left" if col in {"coin", "as of"} else "right")
                     for coin, row in ni.to_frame().iterrows():
-                        t.add_row(str(coin), _day(row["last_date"]), _num(row["supply"] / 1e9, "{:,.1f}"),
-                                  _num(row["issuance_4"] / 1e9, "{:+,.1f}"), _num(row["issuance_13"] / 1e9, "{:+,.1f}"),
-                                  _num(row["growth_13"], "{:+.1%}"))
+                        t.add_row(str(coin), fmt_day(row["last_date"]), fmt_num(row["supply"] / 1e9, "{:,.1f}"),
+                                  fmt_num(row["issuance_4"] / 1e9, "{:+,.1f}"), fmt_num(row["issuance_13"] / 1e9, "{:+,.1f}"),
+                                  fmt_num(row["growth_13"], "{:+.1%}"))
                     console.print(t)
                 else:
                     notes.append("no stablecoin supply stored: issuance not shown")
@@ -329,15 +270,15 @@ def register(app: typer.Typer) -> None:
                 if common.empty:
                     notes.append("dollar volume: no week in which every basket has volume")
                 else:
-                    t = Table(title=f"Share of dollar volume (trailing 4 weeks), {_day(common.index[0])} .. "
-                                    f"{_day(common.index[-1])} (weeks where every basket has volume)")
+                    t = Table(title=f"Share of dollar volume (trailing 4 weeks), {fmt_day(common.index[0])} .. "
+                                    f"{fmt_day(common.index[-1])} (weeks where every basket has volume)")
                     for col in ("basket", "first", "latest", "average"):
                         t.add_column(col, justify="left" if col == "basket" else "right")
                     for n in common.columns:
-                        t.add_row(str(n), _num(common[n].iloc[0], "{:.1%}"), _num(common[n].iloc[-1], "{:.1%}"),
-                                  _num(common[n].mean(), "{:.1%}"))
+                        t.add_row(str(n), fmt_num(common[n].iloc[0], "{:.1%}"), fmt_num(common[n].iloc[-1], "{:.1%}"),
+                                  fmt_num(common[n].mean(), "{:.1%}"))
                     console.print(t)
-            _notes(notes + _quality_notes(panel))
+            print_notes(notes + quality_notes(panel))
 
     @app.command("macro")
     def macro_command(
@@ -366,11 +307,11 @@ def register(app: typer.Typer) -> None:
         from rotation.panel import macro_panel
 
         with guard():
-            weighting = _check_weighting(weighting)
+            weighting = check_weighting(weighting)
             uni = universe_from(universe)
-            names = _names(baskets) or _default_baskets(uni)
-            t0, t1 = _date(start, "--start"), _date(end, "--end")
-            with _open(store) as db:
+            names = split_names(baskets) or default_baskets(uni)
+            t0, t1 = parse_date(start, "--start"), parse_date(end, "--end")
+            with open_existing_store(store) as db:
                 panel = _weekly_panel(db, uni, baskets=names, symbols=[], start=t0, end=t1)
                 try:
                     macro = macro_panel(db, uni, index=panel.index)
@@ -397,13 +338,13 @@ def register(app: typer.Typer) -> None:
                 for col in ("series", "from", "to", "then", "now", "change"):
                     t.add_column(col, justify="left" if col in {"series", "from", "to"} else "right")
                 for name, row in nl.to_frame().iterrows():
-                    t.add_row(str(name), _day(row.get("first_date")), _day(row.get("last_date")),
-                              _num(row.get("first_bn"), "{:,.0f}"), _num(row.get("last_bn"), "{:,.0f}"),
-                              _num(row.get("change_bn"), "{:+,.0f}"))
+                    t.add_row(str(name), fmt_day(row.get("first_date")), fmt_day(row.get("last_date")),
+                              fmt_num(row.get("first_bn"), "{:,.0f}"), fmt_num(row.get("last_bn"), "{:,.0f}"),
+                              fmt_num(row.get("change_bn"), "{:+,.0f}"))
                 console.print(t)
                 if len(s) and s.index[-1] < panel.index[-1] - pd.Timedelta(days=21):
                     notes.append(
-                        f"net liquidity is known only until {_day(s.index[-1])} (a component series ends); "
+                        f"net liquidity is known only until {fmt_day(s.index[-1])} (a component series ends); "
                         "regressions that include it stop there: --no-liquidity for the full window"
                     )
             sens = macro_sensitivity(rets, factors)
@@ -422,8 +363,8 @@ def register(app: typer.Typer) -> None:
                     else f"{sens.coef.at[name, term]:+.3f} ({sens.t.at[name, term]:+.1f})"
                     for term in terms
                 ]
-                t.add_row(str(name), *cells, _num(sens.r2[name], "{:.2f}"), str(int(sens.nobs[name])),
-                          f"{_day(sens.start[name])}..{_day(sens.end[name])}")
+                t.add_row(str(name), *cells, fmt_num(sens.r2[name], "{:.2f}"), str(int(sens.nobs[name])),
+                          f"{fmt_day(sens.start[name])}..{fmt_day(sens.end[name])}")
             console.print(t)
             notes += list(sens.notes)
 
@@ -439,8 +380,8 @@ def register(app: typer.Typer) -> None:
                 t.add_column("N", justify="right")
                 for name, g in latest.groupby("series", sort=False):
                     g = g.set_index("term")
-                    t.add_row(str(name), _day(g["date"].dropna().max() if g["date"].notna().any() else None),
-                              *[_num(g.at[term, "coef"], "{:+.3f}") for term in terms], str(int(g["nobs"].max())))
+                    t.add_row(str(name), fmt_day(g["date"].dropna().max() if g["date"].notna().any() else None),
+                              *[fmt_num(g.at[term, "coef"], "{:+.3f}") for term in terms], str(int(g["nobs"].max())))
                 console.print(t)
 
             if rate not in macro.columns:
@@ -457,24 +398,10 @@ def register(app: typer.Typer) -> None:
                     for col in ("basket", "regime", "weeks", "mean/week", "annualised", "t", "p"):
                         t.add_column(col, justify="left" if col in {"basket", "regime"} else "right")
                     for r in rr.table.itertuples():
-                        t.add_row(str(r.series), str(r.regime), str(r.n), _num(r.mean, "{:+.2%}"),
-                                  _num(r.ann_mean, "{:+.1%}"), _num(r.t, "{:+.2f}"), _num(r.p, "{:.3f}"))
+                        t.add_row(str(r.series), str(r.regime), str(r.n), fmt_num(r.mean, "{:+.2%}"),
+                                  fmt_num(r.ann_mean, "{:+.1%}"), fmt_num(r.t, "{:+.2f}"), fmt_num(r.p, "{:.3f}"))
                     console.print(t)
                     for r in rr.differences.itertuples():
                         console.print(f"{r.series}: {r.contrast} = {r.diff:+.2%}/week (t {r.t:+.2f}, p {r.p:.3f}); "
                                       f"all regimes equal: p {rr.equal_means_p[r.series]:.3f}", highlight=False)
-            _notes(notes)
-
-
-def _quality_notes(panel) -> list[str]:
-    q = panel.quality
-    if q is None or q.empty:
-        return []
-    out = []
-    for action, what in (("cap_carried", "carried forward at constant supply"),
-                         ("cap_backcast", "back-cast from a later snapshot")):
-        syms = sorted(set(q.loc[q["action"] == action, "symbol"]))
-        if syms:
-            out.append(f"market caps {what} for {len(syms)} instruments ({', '.join(syms[:6])}"
-                       f"{', ...' if len(syms) > 6 else ''}): no issuance information there")
-    return out
+            print_notes(notes)

@@ -10,8 +10,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from rotation.cli._analytics import _date, _names, _open
-from rotation.cli._common import StoreOption, UniverseOption, console, guard, universe_from
+from rotation.cli._common import (
+    StoreOption,
+    UniverseOption,
+    console,
+    guard,
+    open_existing_store,
+    parse_date,
+    split_names,
+    universe_from,
+)
 
 __all__ = ["register"]
 
@@ -58,9 +66,9 @@ def register(app: typer.Typer) -> None:
         with guard():
             uni = universe_from(universe)
             cfg = load_claims_config(config)
-            t_asof, t0, t1 = _date(as_of, "--as-of"), _date(start, "--start"), _date(end, "--end")
-            wanted = _names(claim) or None
-            with _open(store) as db:
+            t_asof, t0, t1 = parse_date(as_of, "--as-of"), parse_date(start, "--start"), parse_date(end, "--end")
+            wanted = split_names(claim) or None
+            with open_existing_store(store) as db:
                 ledger = evaluate_claims(db, uni, cfg, as_of=t_asof, start=t0, end=t1, claims=wanted)
             if as_json:
                 typer.echo(ledger.to_json(evidence=evidence))

@@ -7,8 +7,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from datetime import date
+from collections.abc import Sequence
 from typing import Annotated, TypeVar
 
+import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
 
@@ -26,16 +30,30 @@ from rotation.store import Store
 from rotation.universe import Universe, load_universe
 
 __all__ = [
+    "ANALYSIS_ROLES",
     "EXIT_CONFIG",
     "EXIT_EMPTY",
     "EXIT_FAILED",
     "EXIT_OK",
+    "BasketsOption",
+    "EndOption",
+    "StartOption",
     "StoreOption",
     "UniverseOption",
+    "WeightingOption",
+    "check_weighting",
     "console",
+    "default_baskets",
     "err_console",
+    "fmt_day",
+    "fmt_num",
     "guard",
+    "open_existing_store",
     "open_store",
+    "parse_date",
+    "print_notes",
+    "quality_notes",
+    "split_names",
     "universe_from",
 ]
 
@@ -111,3 +129,95 @@ def run_guarded(fn: Callable[[], T]) -> T:
 
 def is_interactive() -> bool:
     return sys.stderr.isatty()
+
+
+# ------------------------------------------------------------------ shared by the analytics commands
+#: Basket roles the analytics commands use by default (AI vs crypto).
+ANALYSIS_ROLES = ("ai", "crypto")
+
+StartOption = Annotated[str | None, typer.Option("--start", help="First date (YYYY-MM-DD).")]
+EndOption = Annotated[str | None, typer.Option("--end", help="Last date (YYYY-MM-DD).")]
+BasketsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--baskets", "-b",
+        help="Baskets to analyse (comma-separated or repeated) [default: the universe's ai and crypto baskets].",
+    ),
+]
+WeightingOption = Annotated[
+    str,
+    typer.Option(
+        "--weighting",
+        help="Basket index weights: equal, cap, or basket (each basket's own default from the universe).",
+    ),
+]
+
+
+def parse_date(value: str | None, name: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        return pd.Timestamp(date.fromisoformat(value))
+    except ValueError:
+        raise ParameterError(name, f"expected YYYY-MM-DD, got {value!r}") from None
+
+
+def split_names(values: Sequence[str] | None) -> list[str]:
+    out: list[str] = []
+    for v in values or []:
+        out += [p.strip() for p in v.split(",") if p.strip()]
+    return list(dict.fromkeys(out))
+
+
+def open_existing_store(store: object):
+    path = settings(store).store_path  # type: ignore[arg-type]
+    if not path.exists():
+        raise EmptyStoreError(
+            f"no store at {path} yet: there is nothing to analyse.\n"
+            "  online:  rotation fetch                        (downloads the universe's history)\n"
+            "  offline: rotation import FILE [mapping options] (see `rotation import --help`)"
+        )
+    return open_store(store, read_only=True)  # type: ignore[arg-type]
+
+
+def default_baskets(uni: object) -> list[str]:
+    return [name for name, b in uni.baskets.items() if b.role in ANALYSIS_ROLES]  # type: ignore[attr-defined]
+
+
+def check_weighting(weighting: str) -> str:
+    if weighting not in {"equal", "cap", "basket"}:
+        raise ParameterError("--weighting", f"must be equal, cap or basket, got {weighting!r}")
+    return weighting
+
+
+def fmt_num(x: object, fmt: str = "{:,.2f}") -> str:
+    if x is None or (isinstance(x, float) and not np.isfinite(x)) or x is pd.NaT:
+        return "-"
+    if isinstance(x, pd.Timestamp):
+        return x.strftime("%Y-%m-%d")
+    if isinstance(x, int | float | np.floating | np.integer):
+        return fmt.format(float(x))
+    return str(x)
+
+
+def fmt_day(x: object) -> str:
+    return "-" if x is None or pd.isna(x) else pd.Timestamp(x).strftime("%Y-%m-%d")
+
+
+def print_notes(notes: Sequence[str]) -> None:
+    for n in notes:
+        console.print(f"[yellow]note:[/] {n}", highlight=False, soft_wrap=True)
+
+
+def quality_notes(panel) -> list[str]:
+    q = panel.quality
+    if q is None or q.empty:
+        return []
+    out = []
+    for action, what in (("cap_carried", "carried forward at constant supply"),
+                         ("cap_backcast", "back-cast from a later snapshot")):
+        syms = sorted(set(q.loc[q["action"] == action, "symbol"]))
+        if syms:
+            out.append(f"market caps {what} for {len(syms)} instruments ({', '.join(syms[:6])}"
+                       f"{', ...' if len(syms) > 6 else ''}): no issuance information there")
+    return out

@@ -26,8 +26,21 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from rotation.cli._analytics import BasketsOption, EndOption, _date, _day, _names, _notes, _num, _open
-from rotation.cli._common import StoreOption, UniverseOption, console, guard, universe_from
+from rotation.cli._common import (
+    BasketsOption,
+    EndOption,
+    StoreOption,
+    UniverseOption,
+    console,
+    fmt_day,
+    fmt_num,
+    guard,
+    open_existing_store,
+    parse_date,
+    print_notes,
+    split_names,
+    universe_from,
+)
 from rotation.errors import DataError, ParameterError
 
 __all__ = ["register"]
@@ -96,13 +109,13 @@ def register(app: typer.Typer) -> None:
             if not 0.0 <= min_coverage <= 1.0:
                 raise ParameterError("--min-coverage", f"must be in [0, 1], got {min_coverage}")
             uni = universe_from(universe)
-            names = _names(baskets) or [n for n, b in uni.baskets.items() if b.role == "ai"]
+            names = split_names(baskets) or [n for n, b in uni.baskets.items() if b.role == "ai"]
             if not names:
                 raise ParameterError("--baskets", "the universe has no ai basket: name the baskets with --baskets")
             for n in names:
                 uni.basket(n)
-            t1 = _date(end, "--end")
-            with _open(store) as db:
+            t1 = parse_date(end, "--end")
+            with open_existing_store(store) as db:
                 panel = build_panel(db, uni, baskets=names, end=t1, cap_method=cap_method)
             groups = {n: list(uni.basket(n).members) for n in names}
             res = concentration(_observed_caps(panel), groups, k=ks, min_coverage=min_coverage)
@@ -116,12 +129,12 @@ def register(app: typer.Typer) -> None:
             for r in snaps.itertuples(index=False):
                 row = r._asdict()
                 table.add_row(
-                    str(row["basket"]), str(row["when"]), _day(row["date"]),
+                    str(row["basket"]), str(row["when"]), fmt_day(row["date"]),
                     "-" if pd.isna(row["n_with_cap"]) else f"{int(row['n_with_cap'])}/{int(row['n_members'])}",
-                    _num(row["hhi"], "{:.3f}"), _num(row["effective_number"], "{:.2f}"),
+                    fmt_num(row["hhi"], "{:.3f}"), fmt_num(row["effective_number"], "{:.2f}"),
                     str(row["leader"]) if isinstance(row["leader"], str) else "-",
-                    *[_num(row[f"top_{kk}"], "{:.1%}") for kk in ks],
-                    _num(row["hhi_normalised"], "{:.3f}"),
+                    *[fmt_num(row[f"top_{kk}"], "{:.1%}") for kk in ks],
+                    fmt_num(row["hhi_normalised"], "{:.3f}"),
                 )
             console.print(table)
             for name in names:
@@ -137,7 +150,7 @@ def register(app: typer.Typer) -> None:
                 "effective N = 1/HHI; shares are of the basket's members that have a market cap that day.",
                 style="dim", highlight=False,
             )
-            _notes(list(res.notes))
+            print_notes(list(res.notes))
 
     @app.command("contribution")
     def contribution_command(
@@ -168,12 +181,12 @@ def register(app: typer.Typer) -> None:
                 raise ParameterError("--top", f"must be >= 0, got {top}")
             cap_method = _check_cap_method(cap_method)
             uni = universe_from(universe)
-            t0 = _date(start, "--start")
-            t1 = _date(end, "--end")
+            t0 = parse_date(start, "--start")
+            t1 = parse_date(end, "--end")
             assert t0 is not None
             if t1 is not None and t1 <= t0:
                 raise ParameterError("--end", f"end {t1.date()} is not after start {t0.date()}")
-            with _open(store) as db:
+            with open_existing_store(store) as db:
                 spells = db.read_membership(index)
                 if spells.empty:
                     raise DataError(
@@ -189,12 +202,12 @@ def register(app: typer.Typer) -> None:
                 ever = set(spells["symbol"]) | set(changes["symbol"]) | set(at_start) | set(at_end)
                 if "sector" in meta.columns:
                     ever |= set(meta.loc[meta["sector"].notna(), "symbol"])
-                chosen = _names(members)
+                chosen = split_names(members)
                 if chosen:
-                    drop = set(_names(remove))
-                    the_set = [s for s in chosen + [a for a in _names(add) if a not in chosen] if s not in drop]
+                    drop = set(split_names(remove))
+                    the_set = [s for s in chosen + [a for a in split_names(add) if a not in chosen] if s not in drop]
                 else:
-                    the_set = ai_linked_set(uni, ever, add=_names(add), remove=_names(remove))
+                    the_set = ai_linked_set(uni, ever, add=split_names(add), remove=split_names(remove))
                 if not the_set:
                     raise ParameterError("--members", "the set is empty")
                 symbols = sorted(set(at_start) | set(at_end) | set(the_set))
@@ -206,17 +219,17 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_contribution(res, top: int) -> None:
-    head = Table(title=f"{res.set_name} share of the {res.index_name}'s gains, {_day(res.start)} .. {_day(res.end)}")
+    head = Table(title=f"{res.set_name} share of the {res.index_name}'s gains, {fmt_day(res.start)} .. {fmt_day(res.end)}")
     head.add_column("measure")
     head.add_column("value", justify="right")
     ex = res.excluded
-    head.add_row("constituents used", f"{len(res.constituents)} of {res.n_members_start} members on {_day(res.start)}")
+    head.add_row("constituents used", f"{len(res.constituents)} of {res.n_members_start} members on {fmt_day(res.start)}")
     head.add_row("members without data (survivorship)", str(len(ex.get("no data", []))))
     head.add_row("members without a market cap", str(len(ex.get("no market cap", []))))
     head.add_row("loaded members that joined later (left out)", str(len(ex.get("not a member at start", []))))
     head.add_row(f"{res.set_name} members used", f"{len(res.members)}: {', '.join(res.members)}")
-    head.add_row("index total return (buy and hold)", _num(res.index_return, "{:+.1%}"))
-    head.add_row("index total return (daily, compounded)", _num(res.index_return_linked, "{:+.1%}"))
+    head.add_row("index total return (buy and hold)", fmt_num(res.index_return, "{:+.1%}"))
+    head.add_row("index total return (daily, compounded)", fmt_num(res.index_return_linked, "{:+.1%}"))
     head.add_row("index market cap (USD bn)", f"{res.cap_start / 1e9:,.0f} -> {res.cap_end / 1e9:,.0f} "
                                               f"({res.cap_change / 1e9:+,.0f})")
     head.add_row(f"{res.set_name} weight in the index", f"{res.set_weight_start:.1%} -> {res.set_weight_end:.1%}")
@@ -228,33 +241,33 @@ def _print_contribution(res, top: int) -> None:
     labels = {"share of total return": "share of total return (buy and hold)",
               "share of total return (linked)": f"share of total return (linked, {res.linking})"}
     for r in res.comparison().itertuples(index=False):
-        cmp.add_row(labels.get(r.measure, r.measure), _num(r.computed, "{:.1%}"), _num(r.published, "~{:.0%}"),
-                    _num(100 * r.difference, "{:+.1f}"))
+        cmp.add_row(labels.get(r.measure, r.measure), fmt_num(r.computed, "{:.1%}"), fmt_num(r.published, "~{:.0%}"),
+                    fmt_num(100 * r.difference, "{:+.1f}"))
     console.print(cmp)
 
     frame = res.to_frame()
     shown = pd.concat([frame[frame["in_set"]], frame[~frame["in_set"]].head(top)])
-    t = Table(title=f"Contributions (buy and hold from {_day(res.start)}; shares of the index total)")
+    t = Table(title=f"Contributions (buy and hold from {fmt_day(res.start)}; shares of the index total)")
     for col in ("symbol", "set", "weight start", "return", "contribution (pp)", "share of return",
                 "cap change (USD bn)", "share of cap increase", f"linked share ({res.linking})"):
         t.add_column(col, justify="left" if col in {"symbol", "set"} else "right", no_wrap=True)
     for sym, r in shown.iterrows():
-        t.add_row(str(sym), "yes" if r["in_set"] else "", _num(r["weight_start"], "{:.2%}"),
-                  _num(r["return"], "{:+.0%}"), _num(100 * r["contribution"], "{:+.2f}"),
-                  _num(r["share_of_return"], "{:.1%}"), _num(r["cap_change"] / 1e9, "{:+,.0f}"),
-                  _num(r["share_of_cap_increase"], "{:.1%}"), _num(r["share_of_linked"], "{:.1%}"))
+        t.add_row(str(sym), "yes" if r["in_set"] else "", fmt_num(r["weight_start"], "{:.2%}"),
+                  fmt_num(r["return"], "{:+.0%}"), fmt_num(100 * r["contribution"], "{:+.2f}"),
+                  fmt_num(r["share_of_return"], "{:.1%}"), fmt_num(r["cap_change"] / 1e9, "{:+,.0f}"),
+                  fmt_num(r["share_of_cap_increase"], "{:.1%}"), fmt_num(r["share_of_linked"], "{:.1%}"))
     rest = frame[~frame["in_set"]].iloc[top:]
     if len(rest):
-        t.add_row(f"{len(rest)} other member{'s' if len(rest) != 1 else ''}", "", _num(rest["weight_start"].sum(), "{:.2%}"), "",
-                  _num(100 * rest["contribution"].sum(), "{:+.2f}"), _num(rest["share_of_return"].sum(), "{:.1%}"),
-                  _num(rest["cap_change"].sum() / 1e9, "{:+,.0f}"), _num(rest["share_of_cap_increase"].sum(), "{:.1%}"),
-                  _num(rest["share_of_linked"].sum(), "{:.1%}"))
-    t.add_row(f"{res.set_name} total", "", _num(res.set_weight_start, "{:.2%}"), "",
-              _num(100 * frame.loc[frame["in_set"], "contribution"].sum(), "{:+.2f}"),
-              _num(res.set_return_share, "{:.1%}"), _num(frame.loc[frame["in_set"], "cap_change"].sum() / 1e9,
+        t.add_row(f"{len(rest)} other member{'s' if len(rest) != 1 else ''}", "", fmt_num(rest["weight_start"].sum(), "{:.2%}"), "",
+                  fmt_num(100 * rest["contribution"].sum(), "{:+.2f}"), fmt_num(rest["share_of_return"].sum(), "{:.1%}"),
+                  fmt_num(rest["cap_change"].sum() / 1e9, "{:+,.0f}"), fmt_num(rest["share_of_cap_increase"].sum(), "{:.1%}"),
+                  fmt_num(rest["share_of_linked"].sum(), "{:.1%}"))
+    t.add_row(f"{res.set_name} total", "", fmt_num(res.set_weight_start, "{:.2%}"), "",
+              fmt_num(100 * frame.loc[frame["in_set"], "contribution"].sum(), "{:+.2f}"),
+              fmt_num(res.set_return_share, "{:.1%}"), fmt_num(frame.loc[frame["in_set"], "cap_change"].sum() / 1e9,
                                                          "{:+,.0f}"),
-              _num(res.set_cap_increase_share, "{:.1%}"), _num(res.set_linked_share, "{:.1%}"))
+              fmt_num(res.set_cap_increase_share, "{:.1%}"), fmt_num(res.set_linked_share, "{:.1%}"))
     console.print(t)
     if not np.isfinite(res.set_return_share):
         console.print("the index's return is zero over the window: shares are undefined", style="yellow")
-    _notes(list(res.notes))
+    print_notes(list(res.notes))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +20,7 @@ from rotation.cli._common import (
     err_console,
     guard,
     open_store,
+    parse_date,
     settings,
     universe_from,
 )
@@ -27,12 +28,8 @@ from rotation.errors import EmptyStoreError, ParameterError
 
 
 def _parse_date(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise ParameterError(name, f"'{value}' is not a date in YYYY-MM-DD form") from None
+    ts = parse_date(value, name)
+    return None if ts is None else ts.date()
 
 
 def _day(value: object) -> str:

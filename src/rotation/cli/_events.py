@@ -18,21 +18,25 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from rotation.cli._analytics import (
+from rotation.cli._common import (
     BasketsOption,
     EndOption,
     StartOption,
+    StoreOption,
+    UniverseOption,
     WeightingOption,
-    _check_weighting,
-    _date,
-    _day,
-    _default_baskets,
-    _names,
-    _notes,
-    _num,
-    _open,
+    check_weighting,
+    console,
+    default_baskets,
+    fmt_day,
+    fmt_num,
+    guard,
+    open_existing_store,
+    parse_date,
+    print_notes,
+    split_names,
+    universe_from,
 )
-from rotation.cli._common import StoreOption, UniverseOption, console, guard, universe_from
 from rotation.errors import DataError, ParameterError
 
 __all__ = ["parse_windows", "register"]
@@ -49,7 +53,7 @@ def parse_windows(values: list[str] | None) -> list[tuple[int, int]] | None:
         A window is not ``start:end`` with integers and start <= end.
     """
     out: list[tuple[int, int]] = []
-    for raw in _names(values):
+    for raw in split_names(values):
         parts = raw.split(":")
         try:
             a, b = (int(p) for p in parts)
@@ -65,7 +69,7 @@ def _relative_pairs(values: list[str] | None, uni, names: list[str]) -> list[tup
     """``--relative a:b`` pairs; by default the first crypto basket minus the first AI basket studied."""
     if values:
         pairs = []
-        for raw in _names(values):
+        for raw in split_names(values):
             parts = raw.split(":")
             if len(parts) != 2 or not all(parts):
                 raise ParameterError("--relative", f"expected BASKET_A:BASKET_B, got {raw!r}")
@@ -79,7 +83,7 @@ def _relative_pairs(values: list[str] | None, uni, names: list[str]) -> list[tup
 
 
 def _pct(x: object, fmt: str = "{:+.2%}") -> str:
-    return _num(x, fmt)
+    return fmt_num(x, fmt)
 
 
 def _summary_table(res, key: str, title: str, level: str) -> Table:
@@ -96,8 +100,8 @@ def _summary_table(res, key: str, title: str, level: str) -> Table:
         t.add_row(
             str(r.group) if r.group != last else "", str(r.window), str(r.n), _pct(r.mean_car),
             "-" if single else f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}]",
-            _num(r.p_single if single else r.p_t, "{:.3f}"), _num(r.p_bmp, "{:.3f}"), _num(r.p_kp, "{:.3f}"),
-            _num(r.rbar, "{:.2f}"),
+            fmt_num(r.p_single if single else r.p_t, "{:.3f}"), fmt_num(r.p_bmp, "{:.3f}"), fmt_num(r.p_kp, "{:.3f}"),
+            fmt_num(r.rbar, "{:.2f}"),
         )
         last = r.group
     return t
@@ -170,15 +174,15 @@ def register(app: typer.Typer) -> None:
         from rotation.panel import build_panel
 
         with guard():
-            weighting = _check_weighting(weighting)
+            weighting = check_weighting(weighting)
             if level not in _LEVELS:
                 raise ParameterError("--level", f"must be basket or members, got {level!r}")
             uni = universe_from(universe)
             # a file the user names is checked strictly against the universe; the shipped one is
             # checked leniently (a custom universe may lack some of its instruments)
             evset = load_events(events, universe=uni if events is not None else None)
-            kinds = _names(kind) or None
-            t0, t1 = _date(start, "--start"), _date(end, "--end")
+            kinds = split_names(kind) or None
+            t0, t1 = parse_date(start, "--start"), parse_date(end, "--end")
             evset = evset.select(kinds, start=t0, end=t1)
             if list_events:
                 _print_events(evset)
@@ -186,7 +190,7 @@ def register(app: typer.Typer) -> None:
             if not len(evset):
                 raise DataError("no events left after --kind/--start/--end")
             wins = parse_windows(windows) or list(DEFAULT_WINDOWS)
-            names = _names(baskets) or _default_baskets(uni)
+            names = split_names(baskets) or default_baskets(uni)
             for b in names:
                 uni.basket(b)
             market_is_basket = market in uni.baskets
@@ -195,7 +199,7 @@ def register(app: typer.Typer) -> None:
             pairs = [] if no_relative else _relative_pairs(relative, uni, names)
             in_pairs = [b for p in pairs for b in p]
             needed = list(dict.fromkeys([*names, *in_pairs, *([market] if market_is_basket else [])]))
-            with _open(store) as db:
+            with open_existing_store(store) as db:
                 panel = build_panel(db, uni, symbols=[] if market_is_basket else [market], baskets=needed)
             notes: list[str] = []
             unknown = sorted(evset.names() - set(uni.instruments) - set(uni.baskets))
@@ -246,7 +250,7 @@ def register(app: typer.Typer) -> None:
             if skipped:
                 notes.append(f"{len(skipped)} event(s) name only instruments, not baskets ({', '.join(skipped[:4])}"
                              f"{', ...' if len(skipped) > 4 else ''}): study them with --level members")
-            _notes(notes + _exclusion_notes(res, basket_level=level == "basket") + list(res.notes))
+            print_notes(notes + _exclusion_notes(res, basket_level=level == "basket") + list(res.notes))
 
 
 def _only_instrument_events(evset, res, level: str) -> list[str]:
@@ -275,7 +279,7 @@ def _print(res, rel_res, pairs, evset, market, level, estimation, gap, model, we
             head = f"{key} ({n_ev} event{'s' if n_ev != 1 else ''})"
         elif res.key == "event":
             e = evset[key]
-            head = f"{key}: {e.label} (day 0 {_day(sessions.get(key))})"
+            head = f"{key}: {e.label} (day 0 {fmt_day(sessions.get(key))})"
         else:
             head = f"all {len(res.events)} events pooled"
         title = (f"{head}: CARs, {desc} ({estimation}-session estimation, gap {gap}"
@@ -291,8 +295,8 @@ def _print(res, rel_res, pairs, evset, market, level, estimation, gap, model, we
                 single = r.n == 1
                 t.add_row(str(getattr(r, rel_res.key)), str(r.group), str(r.window), str(r.n), _pct(r.mean_car),
                           "-" if single else f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}]",
-                          _num(r.p_single if single else r.p_t, "{:.3f}"), _num(r.p_bmp, "{:.3f}"),
-                          _num(r.p_kp, "{:.3f}"))
+                          fmt_num(r.p_single if single else r.p_t, "{:.3f}"), fmt_num(r.p_bmp, "{:.3f}"),
+                          fmt_num(r.p_kp, "{:.3f}"))
             console.print(t)
     console.print(
         "CAR: sum of abnormal returns over the window (event days, day 0 = first session on/after the event; "

@@ -23,18 +23,22 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from rotation.cli._analytics import (
+from rotation.cli._common import (
     EndOption,
     StartOption,
+    StoreOption,
+    UniverseOption,
     WeightingOption,
-    _check_weighting,
-    _date,
-    _day,
-    _notes,
-    _num,
-    _open,
+    check_weighting,
+    console,
+    fmt_day,
+    fmt_num,
+    guard,
+    open_existing_store,
+    parse_date,
+    print_notes,
+    universe_from,
 )
-from rotation.cli._common import StoreOption, UniverseOption, console, guard, universe_from
 from rotation.errors import DataError, ParameterError
 
 __all__ = ["register"]
@@ -128,7 +132,7 @@ def register(app: typer.Typer) -> None:
         from rotation.panel import build_panel
 
         with guard():
-            weighting = _check_weighting(weighting)
+            weighting = check_weighting(weighting)
             if frequency not in {"W", "D"}:
                 raise ParameterError("--frequency", f"must be W or D, got {frequency!r}")
             if series is not None and (basket is not None or vs is not None):
@@ -150,7 +154,7 @@ def register(app: typer.Typer) -> None:
                 vs = next((n for n, r in roles.items() if r == "crypto"), None)
                 if basket is None or vs is None:
                     raise ParameterError("--basket", "the universe has no ai or no crypto basket: name one with --basket or --series")
-            t0, t1 = _date(start, "--start"), _date(end, "--end")
+            t0, t1 = parse_date(start, "--start"), parse_date(end, "--end")
             names = [x for x in (series, basket, vs, benchmark) if x is not None]
             bench_default = None
             if benchmark is None and vs is None and "SPY" in uni.instruments and "SPY" not in names:
@@ -158,7 +162,7 @@ def register(app: typer.Typer) -> None:
                 names.append("SPY")
             baskets_needed = [x for x in names if x in uni.baskets]
             symbols = [x for x in names if x not in uni.baskets]
-            with _open(store) as db:
+            with open_existing_store(store) as db:
                 panel = build_panel(db, uni, symbols=symbols or None, baskets=baskets_needed or None,
                                     end=t1, frequency=frequency)
             ppy = 52.0 if frequency == "W" else 252.0
@@ -169,13 +173,13 @@ def register(app: typer.Typer) -> None:
             res = regimes(y, k, model=model, order_by=order_by, periods_per_year=ppy)  # type: ignore[arg-type]
             unit = "weeks" if frequency == "W" else "sessions"
             console.print(
-                f"[bold]{y.name}[/]: {what}; {_day(y.index[0])} .. {_day(y.index[-1])} ({len(y)} {unit})",
+                f"[bold]{y.name}[/]: {what}; {fmt_day(y.index[0])} .. {fmt_day(y.index[-1])} ({len(y)} {unit})",
                 highlight=False, soft_wrap=True,
             )
             cur = res.current_state
             pf = res.filtered.iloc[-1]
             console.print(
-                f"Current regime ({_day(y.index[-1])}, filtered - data up to that date): "
+                f"Current regime ({fmt_day(y.index[-1])}, filtered - data up to that date): "
                 f"[bold]state {cur}[/] with probability {pf.iloc[cur]:.0%}",
                 highlight=False,
             )
@@ -185,10 +189,10 @@ def register(app: typer.Typer) -> None:
                         "long-run share", "P now (filtered)", "P now (smoothed)"):
                 t.add_column(col, justify="right")
             for j, row in res.to_frame().iterrows():
-                t.add_row(str(j), _num(row["mean"], "{:+.3%}"), _num(row["ann_mean"], "{:+.0%}"),
-                          _num(row["ann_volatility"], "{:.0%}"), _num(row["expected_duration"], "{:.1f}"),
-                          _num(row["p_stay"], "{:.3f}"), _num(row["ergodic"], "{:.0%}"),
-                          _num(row["filtered_now"], "{:.0%}"), _num(row["smoothed_now"], "{:.0%}"))
+                t.add_row(str(j), fmt_num(row["mean"], "{:+.3%}"), fmt_num(row["ann_mean"], "{:+.0%}"),
+                          fmt_num(row["ann_volatility"], "{:.0%}"), fmt_num(row["expected_duration"], "{:.1f}"),
+                          fmt_num(row["p_stay"], "{:.3f}"), fmt_num(row["ergodic"], "{:.0%}"),
+                          fmt_num(row["filtered_now"], "{:.0%}"), fmt_num(row["smoothed_now"], "{:.0%}"))
             console.print(t)
             tm = Table(title="Transition probabilities")
             tm.add_column("from")
@@ -202,7 +206,7 @@ def register(app: typer.Typer) -> None:
             for col in ("state", "from", "to", unit, "mean prob."):
                 ts.add_column(col, justify="right" if col in {unit, "mean prob.", "state"} else "left")
             for r in sp.itertuples():
-                ts.add_row(str(r.state), _day(r.start), _day(r.end), str(r.periods), f"{r.mean_probability:.0%}")
+                ts.add_row(str(r.state), fmt_day(r.start), fmt_day(r.end), str(r.periods), f"{r.mean_probability:.0%}")
             console.print(ts)
             console.print("Smoothed probabilities use the whole sample (later data too); filtered ones use data up to "
                           "each date, with parameters estimated on the whole sample.", style="dim", highlight=False)
@@ -229,11 +233,11 @@ def register(app: typer.Typer) -> None:
                 if delays is not None and pd.notna(r.break_date):
                     hit = delays.first_detection(r.break_date, tolerance=2)
                     if pd.notna(hit["first_detected"]):
-                        det, delay = _day(hit["first_detected"]), f"{int(hit['delay_rows'])} {unit}"
+                        det, delay = fmt_day(hit["first_detected"]), f"{int(hit['delay_rows'])} {unit}"
                     else:
                         det = "not before the end"
-                tc.add_row(_day(r.break_date) if pd.notna(r.break_date) else "(start)", _day(r.end), str(r.n),
-                           _num(r.ann_mean, "{:+.0%}"), _num(r.ann_volatility, "{:.0%}"), det, delay)
+                tc.add_row(fmt_day(r.break_date) if pd.notna(r.break_date) else "(start)", fmt_day(r.end), str(r.n),
+                           fmt_num(r.ann_mean, "{:+.0%}"), fmt_num(r.ann_volatility, "{:.0%}"), det, delay)
             console.print(tc)
             if delays is not None:
                 console.print(f"Real time: detection rerun on the data up to every {'4th week' if frequency == 'W' else '21st session'}; "
@@ -244,17 +248,17 @@ def register(app: typer.Typer) -> None:
             partner = benchmark or vs or bench_default
             win = window if window is not None else int(ppy)
             for bd in break_date or []:
-                when = _date(bd, "--break-date")
+                when = parse_date(bd, "--break-date")
                 vb = volatility_break(y, when, window=win, periods_per_year=ppy)
                 ch = chow_test(y, when, window=win)
-                tb = Table(title=f"Break tests at {_day(when)} ({win} {unit} each side: {_day(vb.start)} .. {_day(vb.end)})")
+                tb = Table(title=f"Break tests at {fmt_day(when)} ({win} {unit} each side: {fmt_day(vb.start)} .. {fmt_day(vb.end)})")
                 for col in ("test", "before", "after", "statistic", "p (classical)", "p (robust)"):
                     tb.add_column(col, justify="left" if col == "test" else "right")
-                tb.add_row(f"volatility of {y.name} (ann.)", _num(vb.ann_vol_before, "{:.0%}"), _num(vb.ann_vol_after, "{:.0%}"),
+                tb.add_row(f"volatility of {y.name} (ann.)", fmt_num(vb.ann_vol_before, "{:.0%}"), fmt_num(vb.ann_vol_after, "{:.0%}"),
                            f"ratio {vb.ratio:.2f}", f"F {vb.p_value_f:.3f}",
                            f"BF {vb.p_value_levene:.3f} / HAC {vb.p_value_hac:.3f}")
-                tb.add_row(f"mean of {y.name} (Chow)", _num(ch.coef_before.iloc[0] * ppy, "{:+.0%}"),
-                           _num(ch.coef_after.iloc[0] * ppy, "{:+.0%}"), f"F {ch.f_stat:.2f}",
+                tb.add_row(f"mean of {y.name} (Chow)", fmt_num(ch.coef_before.iloc[0] * ppy, "{:+.0%}"),
+                           fmt_num(ch.coef_after.iloc[0] * ppy, "{:+.0%}"), f"F {ch.f_stat:.2f}",
                            f"{ch.p_value:.3f}", f"HAC {ch.p_value_hac:.3f}")
                 if partner is not None:
                     a_name = series or basket
@@ -273,7 +277,7 @@ def register(app: typer.Typer) -> None:
                         try:
                             cb = correlation_break(a, b, when, window=win)
                         except DataError as exc:
-                            notes.append(f"correlation test at {_day(when)}: {exc}")
+                            notes.append(f"correlation test at {fmt_day(when)}: {exc}")
                         else:
                             tb.add_row(f"correlation {a.name} / {b.name}", f"{cb.corr_before:+.2f}", f"{cb.corr_after:+.2f}",
                                        f"diff {cb.diff:+.2f} [{cb.ci_low:+.2f}, {cb.ci_high:+.2f}]",
@@ -284,4 +288,4 @@ def register(app: typer.Typer) -> None:
                 console.print("Robust p-values: BF = Brown-Forsythe, HAC = Newey-West, boot = moving-block bootstrap "
                               "(95% interval of the correlation change in brackets). Classical ones assume i.i.d. normal "
                               "returns.", style="dim", highlight=False)
-            _notes(notes)
+            print_notes(notes)

@@ -17,22 +17,26 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from rotation.cli._analytics import (
+from rotation.cli._common import (
     BasketsOption,
     EndOption,
     StartOption,
+    StoreOption,
+    UniverseOption,
     WeightingOption,
-    _check_weighting,
-    _date,
-    _day,
-    _default_baskets,
-    _names,
-    _notes,
-    _num,
-    _open,
-    _quality_notes,
+    check_weighting,
+    console,
+    default_baskets,
+    fmt_day,
+    fmt_num,
+    guard,
+    open_existing_store,
+    parse_date,
+    print_notes,
+    quality_notes,
+    split_names,
+    universe_from,
 )
-from rotation.cli._common import StoreOption, UniverseOption, console, guard, universe_from
 from rotation.errors import ParameterError
 
 __all__ = ["parse_shocks", "register"]
@@ -92,7 +96,7 @@ def _band(lo: float, hi: float) -> str:
 def _days(median: float, mx: float) -> str:
     if not (np.isfinite(median) or np.isfinite(mx)):
         return "-"
-    return f"{_num(median, '{:,.0f}')} / {_num(mx, '{:,.0f}')}"
+    return f"{fmt_num(median, '{:,.0f}')} / {fmt_num(mx, '{:,.0f}')}"
 
 
 def register(app: typer.Typer) -> None:
@@ -130,20 +134,20 @@ def register(app: typer.Typer) -> None:
         from rotation.panel import build_panel
 
         with guard():
-            weighting = _check_weighting(weighting)
+            weighting = check_weighting(weighting)
             if episodes < 0:
                 raise ParameterError("--episodes", f"must be >= 0, got {episodes}")
             uni = universe_from(universe)
             shocks = parse_shocks(shock)
-            names = _names(baskets) or _default_baskets(uni)
+            names = split_names(baskets) or default_baskets(uni)
             if shocks:
                 names = list(dict.fromkeys([*names, *shocks]))
             for b in names:
                 uni.basket(b)  # unknown basket -> UniverseError naming the known ones
             ths = _numbers(thresholds, "--thresholds") or DEFAULT_THRESHOLDS
             lengths = _numbers(windows, "--windows", integer=True) or DEFAULT_WINDOW_LENGTHS
-            t0, t1 = _date(start, "--start"), _date(end, "--end")
-            with _open(store) as db:
+            t0, t1 = parse_date(start, "--start"), parse_date(end, "--end")
+            with open_existing_store(store) as db:
                 # the whole history up to --end: basket indices start at their first data, then the window is cut
                 panel = build_panel(db, uni, baskets=names, end=t1)
             res = stress(panel, shocks, baskets=names, weighting=weighting, start=t0, end=t1, thresholds=ths,
@@ -152,7 +156,7 @@ def register(app: typer.Typer) -> None:
             summary = res.drawdowns.summary
             freq = {"D": "daily", "W": "weekly"}.get(res.frequency, "given")
             t = Table(title=f"Drawdowns of at least {', '.join(f'{h:.0%}' for h in res.drawdowns.thresholds)} "
-                            f"({freq} levels, {_day(res.start)} .. {_day(res.end)}, {weighting} weights)")
+                            f"({freq} levels, {fmt_day(res.start)} .. {fmt_day(res.end)}, {weighting} weights)")
             for col in ("basket", "depth", "episodes", "per year", "open", "days to trough", "days to recovery",
                         "open for", "deepest", "since", "years"):
                 t.add_column(col, justify="left" if col in {"basket", "since"} else "right", no_wrap=True)
@@ -161,11 +165,11 @@ def register(app: typer.Typer) -> None:
                 first = r.symbol != previous
                 previous = r.symbol
                 t.add_row(str(r.symbol) if first else "", f"{r.threshold:.0%}", str(r.episodes),
-                          _num(r.per_year, "{:.2f}"), "yes" if r.open else "no",
+                          fmt_num(r.per_year, "{:.2f}"), "yes" if r.open else "no",
                           _days(r.median_days_to_trough, r.max_days_to_trough),
                           _days(r.median_days_to_recovery, r.max_days_to_recovery),
-                          _num(r.open_days, "{:,.0f} d"), _pct(r.deepest),
-                          _day(r.first_date) if first else "", _num(r.years, "{:.1f}") if first else "",
+                          fmt_num(r.open_days, "{:,.0f} d"), _pct(r.deepest),
+                          fmt_day(r.first_date) if first else "", fmt_num(r.years, "{:.1f}") if first else "",
                           end_section=bool(r.threshold == res.drawdowns.thresholds[-1]))
             console.print(t)
             console.print("An episode starts when the fall from the running peak reaches the depth and ends when "
@@ -185,9 +189,9 @@ def register(app: typer.Typer) -> None:
                     t.add_column(col, justify="left" if col in {"basket", "peak", "trough", "recovery"}
                                  or col.endswith("reached") else "right")
                 for r in top.itertuples():
-                    t.add_row(str(r.symbol), _day(r.peak), _day(r.start), _day(r.trough),
-                              _day(r.recovery) if r.recovered else "open", _pct(r.depth),
-                              str(int(r.days_to_trough)), _num(r.days_to_recovery, "{:,.0f}"))
+                    t.add_row(str(r.symbol), fmt_day(r.peak), fmt_day(r.start), fmt_day(r.trough),
+                              fmt_day(r.recovery) if r.recovered else "open", _pct(r.depth),
+                              str(int(r.days_to_trough)), fmt_num(r.days_to_recovery, "{:,.0f}"))
                 console.print(t)
 
             for name, sc in res.scenarios.items():
@@ -228,4 +232,4 @@ def register(app: typer.Typer) -> None:
             notes = list(res.notes)
             for sc in res.scenarios.values():
                 notes += list(sc.notes)
-            _notes(notes + _quality_notes(panel))
+            print_notes(notes + quality_notes(panel))

@@ -61,8 +61,11 @@ class Figure:
         from rotation.report._figures import TEMPLATE
 
         d = self.figure.to_plotly_json()
+        lay = d.setdefault("layout", {})
+        # plotly.py fills in its default template ("plotly", ~10 kB); replace it with the report's
+        lay.pop("template", None)
         if template:
-            d.setdefault("layout", {})["template"] = TEMPLATE
+            lay["template"] = TEMPLATE
         return d
 
 
