@@ -517,7 +517,8 @@ def build_macro(ctx: ReportContext) -> Section:
         fig.update_layout(**F.layout("Net liquidity (right axis, USD tn) and basket indices (left, base 100, log)",
                                      yaxis_type="log", height=480, margin=dict(t=92, r=64),
                                      updatemenus=[F.menu(buttons)],
-                                     yaxis2=dict(overlaying="y", side="right", showgrid=False, title="USD tn")))
+                                     yaxis2=dict(overlaying="y", side="right", showgrid=False, title="USD tn",
+                                                 type="linear", tickmode="auto", nticks=8, tickformat=".1f")))
         ends = nl.components.apply(lambda c: c.last_valid_index())
         stop = level.index[-1]
         cap = f"Weekly closes. Net liquidity runs {_day(level.index[0])} to {_day(stop)}."
