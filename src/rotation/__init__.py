@@ -32,7 +32,6 @@ from rotation.errors import (
 )
 from rotation.analytics import (
     basket_performance,
-    concentration,
     contribution,
     cross_correlation,
     drawdown_table,
@@ -42,17 +41,18 @@ from rotation.analytics import (
     market_cap_share,
     net_issuance,
     net_liquidity,
-    regimes,
     residual_correlation,
     risk_table,
     rolling_beta,
     rolling_correlation,
     rolling_macro_sensitivity,
     rotation_index,
-    rrg,
-    stress,
 )
 from rotation.events import EventSet, load_events
+from rotation.analytics.concentration import concentration
+from rotation.analytics.regimes import regimes
+from rotation.analytics.rrg import rrg
+from rotation.analytics.stress import stress
 from rotation.claims import Ledger, Verdict, evaluate_claims, load_claims_config
 from rotation.panel import BasketIndex, Panel, basket_index, build_panel, macro_panel
 from rotation.store import FetchReport, Store, fetch

@@ -20,6 +20,10 @@ here reads the store or draws. Modules, one concept each:
 ``stress``         drawdown episodes, downside/conditional beta, shock scenarios
 =================  =====================================================
 
+Functions named like their module (``rrg``, ``regimes``, ``stress``,
+``concentration``) are not re-exported here, so that ``rotation.analytics.rrg``
+stays the module; use ``rotation.rrg(...)`` or ``rotation.analytics.rrg.rrg``.
+
 The fast NaN-aware rolling kernels live in the private ``_rolling`` and
 ``_pairwise`` modules; the public functions above use them.
 """
@@ -56,7 +60,6 @@ from rotation.analytics.concentration import (
     ConcentrationResult,
     ContributionResult,
     ai_linked_set,
-    concentration,
     contribution,
     index_members,
     link_contributions,
@@ -100,7 +103,7 @@ from rotation.analytics.performance import (
     rebase,
     trailing_returns,
 )
-from rotation.analytics.regimes import ExpandingRegimes, RegimeResult, expanding_regimes, hamilton_filter, regimes
+from rotation.analytics.regimes import ExpandingRegimes, RegimeResult, expanding_regimes, hamilton_filter
 from rotation.analytics.returns import (
     cumulative_returns,
     deannualize_rate,
@@ -141,9 +144,8 @@ from rotation.analytics.stress import (
     drawdown_episodes,
     hac_beta,
     scenario,
-    stress,
 )
-from rotation.analytics.rrg import QUADRANTS, RRGResult, quadrant, relative_strength, rrg, rs_momentum, rs_ratio
+from rotation.analytics.rrg import QUADRANTS, RRGResult, quadrant, relative_strength, rs_momentum, rs_ratio
 
 __all__ = [
     "PUBLISHED_CAP_INCREASE_SHARE",
@@ -152,7 +154,6 @@ __all__ = [
     "ConcentrationResult",
     "ContributionResult",
     "ai_linked_set",
-    "concentration",
     "contribution",
     "index_members",
     "link_contributions",
@@ -170,7 +171,6 @@ __all__ = [
     "expanding_change_points",
     "expanding_regimes",
     "hamilton_filter",
-    "regimes",
     "volatility_break",
     "BetaResult",
     "DrawdownEpisodes",
@@ -182,7 +182,6 @@ __all__ = [
     "drawdown_episodes",
     "hac_beta",
     "scenario",
-    "stress",
     "BasketPerformance",
     "CapDecomposition",
     "CapShareResult",
@@ -252,7 +251,6 @@ __all__ = [
     "rolling_sortino",
     "rolling_volatility",
     "rotation_index",
-    "rrg",
     "rs_momentum",
     "rs_ratio",
     "sharpe_ratio",
