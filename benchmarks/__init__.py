@@ -3,7 +3,7 @@
 Run everything from the repository root::
 
     python -m benchmarks                 # the sizes (several minutes)
-    python -m benchmarks --quick         # small sizes, a smoke run under a minute
+    python -m benchmarks --quick         # small sizes, a smoke run of about a minute
     python -m benchmarks --only rolling --repeat 5
     python -m benchmarks --out /tmp/bench.json
 

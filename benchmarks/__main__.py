@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m benchmarks",
         description="Time rotation's code against its baselines, side by side; print a table, write JSON.",
     )
-    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run in under a minute")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of about a minute (repeat 1)")
     parser.add_argument("--profile", choices=PROFILES, default=None,
                         help="sizes: full (the issue's, default), quick (= --quick) or tiny (the test suite's)")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",

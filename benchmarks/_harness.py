@@ -209,7 +209,7 @@ class Context:
     Attributes
     ----------
     profile : str
-        ``full`` (the issue's sizes), ``quick`` (a smoke run under a minute) or
+        ``full`` (the issue's sizes), ``quick`` (a smoke run of about a minute) or
         ``tiny`` (the test suite's run, a few seconds).
     repeat : int
         Timed calls per measurement (after one warm-up).

@@ -45,7 +45,7 @@ REGISTRY: tuple[ClaimEntry, ...] = (
     ClaimEntry("R1", "Capital rotates out of crypto into AI infrastructure", "rotation.claims.r1_rotation"),
     ClaimEntry("R2", "It is a siphon, not a common risk-on tide", "rotation.claims.r2_siphon"),
     ClaimEntry("R3", "Higher risk-free rates hurt non-yielding crypto more than AI", "rotation.claims.r3_rates"),
-    ClaimEntry("R4", "Fed easing and returning liquidity rotate money back to crypto", None),
+    ClaimEntry("R4", "Fed easing and returning liquidity rotate money back to crypto", "rotation.claims.r4_easing"),
     ClaimEntry("R5", "AI stocks supplied most of the S&P 500's gains since end-2022", "rotation.claims.r5_ai_share"),
     ClaimEntry("R6", "Investors re-price certainty: AI gives better risk-adjusted return than crypto",
                "rotation.claims.r6_risk_adjusted"),
@@ -54,8 +54,8 @@ REGISTRY: tuple[ClaimEntry, ...] = (
     ClaimEntry("R9", "Crypto's future is RWA and DePIN", "rotation.claims.r9_rwa_depin"),
     ClaimEntry("R10", "An AI correction of 10-15% is a live risk, and it would spill over",
                "rotation.claims.r10_correction"),
-    ClaimEntry("R11", "Institutional maturation changed crypto's behaviour", None),
-    ClaimEntry("R12", "Institutional events move crypto-linked equities", None),
+    ClaimEntry("R11", "Institutional maturation changed crypto's behaviour", "rotation.claims.r11_maturation"),
+    ClaimEntry("R12", "Institutional events move crypto-linked equities", "rotation.claims.r12_institutional"),
 )
 
 #: Claim ids in ledger order.

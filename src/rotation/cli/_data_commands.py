@@ -170,7 +170,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         claims_config: Annotated[
             Path | None,
-            typer.Option("--claims-config", help="Claims configuration TOML [default: the shipped one]; also sets "
+            typer.Option("--claims-config", help="Claims configuration TOML (default: the shipped one); also sets "
                                                  "the report's AI/crypto sides and benchmark."),
         ] = None,
         events: Annotated[

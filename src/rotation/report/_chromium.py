@@ -356,13 +356,13 @@ class Page:
         return [ev["params"]["request"]["url"] for ev in self.browser.events
                 if ev.get("sessionId") == self.session and ev.get("method") == "Network.requestWillBeSent"]
 
-    def screenshot(self, path: str | os.PathLike[str], *, full_page: bool = True) -> Path:
-        """A PNG screenshot (the whole page when ``full_page``)."""
+    def screenshot(self, path: str | os.PathLike[str], *, full_page: bool = True, scale: float = 1.0) -> Path:
+        """A PNG screenshot: the viewport, or the whole page when ``full_page`` (``scale`` < 1 shrinks it)."""
         params: dict[str, Any] = {"format": "png"}
         if full_page:
             m = self.send("Page.getLayoutMetrics")
             size = m.get("cssContentSize") or m.get("contentSize")
-            params["clip"] = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+            params["clip"] = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": scale}
             params["captureBeyondViewport"] = True
         data = self.send("Page.captureScreenshot", params)["data"]
         out = Path(path)

@@ -35,12 +35,13 @@ from collections.abc import Callable
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
 from rotation.analytics.performance import BasketPerformance, basket_performance
 from rotation.claims import ClaimsConfig, Params
-from rotation.errors import DataError, EmptyStoreError
+from rotation.errors import DataError, EmptyStoreError, RotationError
 from rotation.events import EventSet
 from rotation.panel import BasketIndex, Panel, basket_index, build_panel, macro_panel
 from rotation.report._model import Timings
@@ -48,6 +49,27 @@ from rotation.store import Store
 from rotation.universe import Universe
 
 __all__ = ["ReportContext"]
+
+T = TypeVar("T")
+
+
+def memo(fn: Callable[[ReportContext], T]) -> property:
+    """A cached property that also caches the error: a missing input is looked for once, not per section."""
+    name = fn.__name__
+
+    def get(self: ReportContext) -> T:
+        if name not in self._memo:
+            try:
+                self._memo[name] = (True, fn(self))
+            except (RotationError, ImportError) as exc:
+                self._memo[name] = (False, exc)
+        ok, value = self._memo[name]
+        if not ok:
+            raise value  # type: ignore[misc]
+        return value  # type: ignore[return-value]
+
+    get.__doc__ = fn.__doc__
+    return property(get)
 
 #: Basket roles shown as baskets in the report (benchmarks are a reference, stablecoins a supply story).
 SHOWN_ROLES = ("ai", "crypto")
@@ -97,6 +119,7 @@ class ReportContext:
         self.timings = timings or Timings()
         self.say = say or (lambda _m: None)
         self.results: dict[str, object] = {}
+        self._memo: dict[str, tuple[bool, object]] = {}
 
     # -- configuration -----------------------------------------------------------------
     @cached_property
@@ -118,7 +141,7 @@ class ReportContext:
         return build_panel(self.store, self.universe, symbols=self.universe.members(), end=self.data_end,
                            cap_method="backcast")
 
-    @cached_property
+    @memo
     def view(self) -> Panel:
         """The panel's rows from ``--start`` (the window of every summary)."""
         if self.start is None:
@@ -128,12 +151,12 @@ class ReportContext:
                             f"{self.panel.index[-1].date()}")
         return self.panel.window(self.start, None)
 
-    @cached_property
+    @memo
     def perf(self) -> BasketPerformance:
         """Basket performance over the report window (the risk table and trailing returns)."""
         return basket_performance(self.view, self.shown_baskets + self.benchmark_baskets)
 
-    @cached_property
+    @memo
     def perf_history(self) -> BasketPerformance:
         """Basket performance over the whole history (levels for rolling measures)."""
         if self.start is None:
@@ -149,7 +172,7 @@ class ReportContext:
     def benchmark_baskets(self) -> list[str]:
         return [n for n, b in self.universe.baskets.items() if b.role == "benchmark"]
 
-    @cached_property
+    @memo
     def levels(self) -> pd.DataFrame:
         """(T, B) basket levels over the whole history, each stopped at its coverage end.
 
@@ -159,7 +182,7 @@ class ReportContext:
         lv = self.perf_history.levels
         return lv[[n for n in self.shown_baskets if n in lv.columns]]
 
-    @cached_property
+    @memo
     def common_end(self) -> pd.Timestamp:
         """Last date of the comparison window (the earliest coverage end of the live baskets)."""
         return self.perf_history.window.end
@@ -168,7 +191,7 @@ class ReportContext:
         """Rows from ``--start`` on (all rows without it)."""
         return frame if self.start is None else frame.loc[self.start:]
 
-    @cached_property
+    @memo
     def bench_level(self) -> pd.Series:
         """The benchmark's price, stopped at the comparison window's end."""
         sym = self.benchmark
@@ -206,7 +229,7 @@ class ReportContext:
         self.results["sides"] = res
         return res
 
-    @cached_property
+    @memo
     def macro(self) -> pd.DataFrame:
         """Macro series as published on each panel row (USD-scaled); raises DataError when none is stored."""
         try:

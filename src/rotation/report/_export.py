@@ -56,7 +56,6 @@ def exporter() -> str:
     """
     try:
         import kaleido  # noqa: F401
-
         from plotly.io import write_images  # noqa: F401  (plotly >= 6.1 with kaleido >= 1)
     except ImportError:
         pass
@@ -114,14 +113,15 @@ def _kaleido(figures: Sequence[Figure], out: Path, formats: Sequence[str]) -> li
     browser = find_chromium()
     if browser and not os.environ.get("BROWSER_PATH"):
         os.environ["BROWSER_PATH"] = browser  # choreographer's variable: use the system browser, never download
-    figs, paths, widths, heights = [], [], [], []
+    figs, paths, widths, heights, scales = [], [], [], [], []
     for f in figures:
         for fmt in formats:
             figs.append(f.spec(template=True))
             paths.append(out / f"{f.id}.{fmt}")
             widths.append(WIDTH)
             heights.append(f.height)
-    write_images(figs, paths, width=widths, height=heights, scale=_PNG_SCALE)
+            scales.append(_PNG_SCALE if fmt == "png" else 1)  # an SVG keeps its CSS size
+    write_images(figs, paths, width=widths, height=heights, scale=scales)
     return paths
 
 

@@ -254,7 +254,8 @@ def forest(
         Terms to draw, left to right, with their panel titles.
     """
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for _, t in panels], shared_yaxes=True,
-                        horizontal_spacing=0.04)
+                        horizontal_spacing=0.05)
+    fig.update_annotations(font_size=12.5)  # the panel titles: keep them inside their panels on narrow pages
     series = list(dict.fromkeys(table["series"]))
     for c, (term, _) in enumerate(panels, start=1):
         sub = table[table["term"] == term].set_index("series").reindex(series)

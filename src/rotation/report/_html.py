@@ -18,7 +18,6 @@ import json
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import metadata
@@ -60,6 +59,10 @@ class Report:
         Seconds per stage.
     data_start, data_end : Timestamp
         Rows of the panel the report was built from.
+    results : dict
+        The analytics results the sections drew (``"rrg"``, ``"rotation_index"``, ``"regimes"``,
+        ``"change_points"``, ``"residual_correlation"``, ``"macro_sensitivity"``, ``"stress"``, ...),
+        for checking a number against its source.
     """
 
     html: str
@@ -68,7 +71,7 @@ class Report:
     timings: Timings
     data_start: pd.Timestamp
     data_end: pd.Timestamp
-    files: list[Path] = field(default_factory=list)
+    results: dict[str, object] = field(default_factory=dict)
 
     @property
     def figures(self) -> list[Figure]:
@@ -126,46 +129,31 @@ def build_report(
         with timings.stage(name):
             return fn()
 
-    def claims() -> Ledger:
-        with timings.stage("claims ledger (evaluation, in parallel)"):
-            return evaluate_claims(store, universe, config, as_of=as_of, start=start, end=end)
-
-    # The claims ledger is the longest stage and independent of the sections until section 7 (which
-    # shows claim R5's index contribution instead of computing it twice): evaluate it on a second
-    # thread. A Store may be used from several threads (its connection is guarded by a lock); the
-    # numeric work releases the GIL often enough to use a second core. Same numbers either way.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rotation-claims") as pool:
-        say("claims ledger (in the background)")
-        pending = pool.submit(claims)
-        try:
-            with timings.stage("panel"):
-                say("building the panel")
-                panel = ctx.panel  # nothing to report without it: EmptyStoreError / DataError propagate
-            built = {
-                "rrg": stage("relative rotation", lambda: S.build_rrg(ctx)),
-                "rotation": stage("rotation index and regimes", lambda: S.build_rotation(ctx)),
-                "performance": stage("performance and risk", lambda: S.build_performance(ctx)),
-                "comovement": stage("co-movement", lambda: S.build_comovement(ctx)),
-                "macro": stage("macro", lambda: S.build_macro(ctx)),
-                "events": stage("event studies", lambda: S.build_events(ctx)),
-                "stress": stage("stress", lambda: S.build_stress(ctx)),
-                "provenance": stage("provenance", lambda: S.build_provenance(ctx, versions=_versions())),
-            }
-        except BaseException:
-            pending.cancel()
-            raise
-        ledger: Ledger | None = None
-        claims_sec = Section("claims", "Claims ledger")
-        with timings.stage("claims ledger (waiting, rendering)"):
-            with S.part(claims_sec, "Claims ledger"):
-                ledger = pending.result()
-                claims_sec = build_ledger(ledger)
+    with timings.stage("panel"):
+        say("building the panel")
+        panel = ctx.panel  # nothing to report without it: EmptyStoreError / DataError propagate
+    # The ledger first: section 7 shows claim R5's index contribution instead of computing it twice.
+    # (Evaluating it on a second thread was measured: the work holds the GIL, so nothing was gained.)
+    ledger: Ledger | None = None
+    claims_sec = Section("claims", "Claims ledger")
+    say("claims ledger")
+    with timings.stage("claims ledger"), S.part(claims_sec, "Claims ledger"):
+        ledger = evaluate_claims(store, universe, config, as_of=as_of, start=start, end=end)
+        claims_sec = build_ledger(ledger)
     ctx.results["ledger"] = ledger
-    built["concentration"] = stage("concentration and contribution", lambda: S.build_concentration(ctx))
-    sections: list[Section] = [built[k] for k in ("rrg", "rotation", "performance", "comovement", "macro",
-                                                  "concentration", "events", "stress")]
-    prov = built["provenance"]
-    sections += [claims_sec, prov]
+    sections: list[Section] = [
+        stage("relative rotation", lambda: S.build_rrg(ctx)),
+        stage("rotation index and regimes", lambda: S.build_rotation(ctx)),
+        stage("performance and risk", lambda: S.build_performance(ctx)),
+        stage("co-movement", lambda: S.build_comovement(ctx)),
+        stage("macro", lambda: S.build_macro(ctx)),
+        stage("concentration and contribution", lambda: S.build_concentration(ctx)),
+        stage("event studies", lambda: S.build_events(ctx)),
+        stage("stress", lambda: S.build_stress(ctx)),
+        claims_sec,
+    ]
+    prov = stage("provenance", lambda: S.build_provenance(ctx, versions=_versions()))
+    sections.append(prov)
     sections.insert(0, stage("headline", lambda: S.build_headline(ctx, ledger)))
     _check_ids(sections)
 
@@ -178,7 +166,7 @@ def build_report(
                                  note=f"Total {run_seconds:.1f} s before rendering."))
         html = _render(ctx, sections, ledger, run_seconds)
     return Report(html=html, sections=sections, ledger=ledger, timings=timings,
-                  data_start=panel.index.min(), data_end=panel.index.max())
+                  data_start=panel.index.min(), data_end=panel.index.max(), results=dict(ctx.results))
 
 
 def _check_ids(sections: list[Section]) -> None:

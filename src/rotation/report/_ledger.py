@@ -134,6 +134,28 @@ def _cars(key: str, f: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def _car_path(key: str, f: pd.DataFrame) -> go.Figure:
+    """Mean CAR by event day with its confidence band, one line per group (an event study's path)."""
+    fig = go.Figure()
+    groups = list(dict.fromkeys(f["group"])) if "group" in f.columns else [None]
+    colours = [*F.PALETTE["ai"][:1], *F.PALETTE["crypto"][:1], "#111827", *F.PALETTE["other"]]
+    for j, g in enumerate(groups[:6]):
+        sub = (f if g is None else f[f["group"] == g]).sort_values("day")
+        colour = colours[j % len(colours)]
+        if {"ci_low", "ci_high"} <= set(sub.columns):
+            fig.add_trace(go.Scatter(x=sub["day"].to_numpy(), y=sub["ci_high"].to_numpy(), mode="lines",
+                                     line=dict(width=0), showlegend=False, hoverinfo="skip"))
+            fig.add_trace(go.Scatter(x=sub["day"].to_numpy(), y=sub["ci_low"].to_numpy(), mode="lines",
+                                     line=dict(width=0), fill="tonexty", fillcolor="rgba(107,114,128,0.15)",
+                                     showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=sub["day"].to_numpy(), y=sub["mean_car"].to_numpy(), mode="lines",
+                                 name=str(g) if g is not None else "mean CAR", line=dict(color=colour, width=2)))
+    fig.update_layout(**F.layout(_title(key), hovermode="x", yaxis_tickformat=".1%", height=360,
+                                 xaxis_title="event day"))
+    fig.add_hline(y=0.0, line=dict(color="#9ca3af", width=1))
+    return fig
+
+
 def _scenario(key: str, f: pd.DataFrame) -> go.Figure:
     """Scenario responses (beta and analogue methods) with their bands, for the largest shock."""
     shock = f["shock"].min() if "shock" in f.columns else None
@@ -148,6 +170,8 @@ def _generic(key: str, f: pd.DataFrame) -> go.Figure | None:
         return _sensitivities(key, f)
     if {"car", "window"} <= cols and ("event" in cols or "label" in cols):
         return _cars(key, f)
+    if {"day", "mean_car"} <= cols:
+        return _car_path(key, f)
     if {"series", "response", "low", "high"} <= cols:
         return _scenario(key, f)
     # a time series: unique dates, enough of them, no long-format label column

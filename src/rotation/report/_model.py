@@ -41,7 +41,7 @@ class Figure:
     caption : str
         One or two sentences under the chart: what is drawn and how to read it.
     height : int
-        CSS height of the chart, pixels (default: the figure's layout height, else 440).
+        CSS height of the chart, pixels: the figure's layout height when it has one, else this (or 440).
     """
 
     id: str
@@ -50,9 +50,11 @@ class Figure:
     height: int = 0
 
     def __post_init__(self) -> None:
-        if not self.height:
-            self.height = int(self.figure.layout.height or 440)
-        if self.figure.layout.height is None:
+        # one height for the element and the chart: the layout's when it has one
+        if self.figure.layout.height:
+            self.height = int(self.figure.layout.height)
+        else:
+            self.height = self.height or 440
             self.figure.update_layout(height=self.height)
 
     def spec(self, *, template: bool = False) -> dict:
@@ -135,11 +137,10 @@ class Section:
 
 
 class Timings:
-    """Seconds of each report stage, in order of completion: wall clock and the CPU time of the
-    thread that ran it.
+    """Seconds of each report stage, in order of completion: wall clock and CPU time.
 
-    CPU time is about what a stage costs on an idle machine; wall time also counts waiting
-    (for other jobs on the machine, for the stage running in parallel, for DuckDB's threads).
+    CPU time (of the thread that ran the stage) is about what a stage costs on an idle machine;
+    wall time also counts waiting for other jobs on a shared machine.
     """
 
     def __init__(self) -> None:
@@ -151,7 +152,6 @@ class Timings:
         try:
             yield
         finally:
-            # list.append is atomic: stages may finish on another thread
             self.stages.append((name, time.perf_counter() - t0, time.thread_time() - c0))
 
     def to_frame(self) -> pd.DataFrame:

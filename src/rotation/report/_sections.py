@@ -124,7 +124,7 @@ def build_rrg(ctx: ReportContext) -> Section:
                 views[f"Members of {b}"] = tails
                 palette.update({m: c for m, c in zip(tails["series"].unique(), F.PALETTE["other"] * 4, strict=False)})
         sec.figures.append(Figure("fig-rrg", F.rrg_figure(views, f"Relative rotation vs {ctx.benchmark} (weekly)",
-                                                          palette=palette), height=560,
+                                                          palette=palette),
                                   caption="Shaded quadrants: leading (green), weakening (yellow), lagging (red), "
                                           "improving (blue)."))
         latest = res.to_frame()
@@ -179,9 +179,8 @@ def build_rotation(ctx: ReportContext) -> Section:
 
     p = ctx.r1
     sec = Section("rotation", "Rotation index, regimes and market-cap shares")
-    weekly = None
     with part(sec, "Rotation index"):
-        ai, cr, ai_names, cr_names = ctx.sides()
+        _, _, ai_names, cr_names = ctx.sides()
         weekly, basis, notes = _rotation_levels(ctx)
         sec.notes += notes
         sec.intro = (
@@ -474,8 +473,8 @@ def build_macro(ctx: ReportContext) -> Section:
         sens = macro_sensitivity(wr, factors, alpha=1.0 - ctx.r1["level"])
         ctx.results["macro_sensitivity"] = sens
         tidy = sens.to_frame()
-        labels = {"d_DGS2": "2y yield, per pp", "d_DFII10": "10y real yield, per pp",
-                  "r_USD": f"dollar ({usd}), per unit"}
+        labels = {"d_DGS2": "2y yield (per pp)", "d_DFII10": "10y real yield (per pp)",
+                  "r_USD": f"dollar {usd} (per unit)"}
         panels = [(t, labels.get(t, t)) for t in factors.columns if t in set(tidy["term"])]
         sec.figures.append(Figure("fig-macro-sensitivity", F.forest(
             tidy, f"Weekly return per unit factor change, {1 - sens.alpha:.0%} HAC intervals",
@@ -518,19 +517,27 @@ def build_macro(ctx: ReportContext) -> Section:
                                      yaxis_type="log", height=480, margin=dict(t=92, r=64),
                                      updatemenus=[F.menu(buttons)],
                                      yaxis2=dict(overlaying="y", side="right", showgrid=False, title="USD tn",
-                                                 type="linear", tickmode="auto", nticks=8, tickformat=".1f")))
+                                                 type="linear", tickmode="auto", nticks=8, tickformat=",.2f")))
         ends = nl.components.apply(lambda c: c.last_valid_index())
         stop = level.index[-1]
         cap = f"Weekly closes. Net liquidity runs {_day(level.index[0])} to {_day(stop)}."
         panel_end = ctx.common_end
         if (panel_end - stop).days > 21:
             first = ends.idxmin()
-            what = {"fed_assets": "Fed total assets (WALCL)", "reverse_repo": "the reverse repo (RRPONTSYD)"}.get(
-                first, "the Treasury General Account (" + "/".join(
-                    sorted(set(nl.tga_series.dropna().astype(str)))) + ")")
-            cap += (f" It ends there because {what} is stored only until {_day(ends[first])}; the baskets run to "
-                    f"{_day(panel_end)}.")
-            sec.notes.append(f"net liquidity ends {_day(stop)}: {what} is stored only until {_day(ends[first])}")
+            symbols = {"fed_assets": ["WALCL"], "reverse_repo": ["RRPONTSYD"]}.get(
+                first, sorted(set(nl.tga_series.dropna().astype(str))))
+            names = {"fed_assets": "Fed total assets", "reverse_repo": "the reverse repo"}.get(
+                first, "the Treasury General Account")
+            what = f"{names} ({'/'.join(symbols)})"
+            cov = ctx.store.coverage()
+            stored = cov.loc[(cov["table"] == "macro") & cov["symbol"].isin(symbols), "last"]
+            last_ts = stored.max() if len(stored) else ends[first]
+            if ctx.data_end is not None:
+                last_ts = min(pd.Timestamp(last_ts), ctx.data_end)
+            last = _day(last_ts)
+            cap += (f" It ends there because {what} is stored only until {last} (a value is used until it is "
+                    f"superseded or stale); the baskets run to {_day(panel_end)}.")
+            sec.notes.append(f"net liquidity ends {_day(stop)}: {what} is stored only until {last}")
         sec.figures.append(Figure("fig-net-liquidity", fig, caption=cap + " Use the menu to show one basket."))
         if wr is not None:
             with part(sec, "Sensitivity to net liquidity"):
@@ -737,10 +744,10 @@ def _event_study(ctx: ReportContext, sec: Section, i: int, label: str, events: o
 
     ai, cr, _, _ = ctx.sides()
     named = sorted({a for e in events for a in e.affects if a in ctx.panel.prices.columns})  # type: ignore[attr-defined]
-    levels = pd.concat([ctx.levels, ai.level.rename("AI side"), cr.level.rename("crypto side")], axis=1)
+    levels = pd.concat([ctx.levels, ai.level.rename("AI side"), cr.level.rename("crypto side")], axis=1, sort=True)
     inst = ctx.cut_observed(ctx.panel.prices[[s for s in named if s != ctx.benchmark]])
     returns = pd.concat([simple_returns(levels), simple_returns(inst),
-                         simple_returns(ctx.bench_level).rename(ctx.benchmark)], axis=1)
+                         simple_returns(ctx.bench_level).rename(ctx.benchmark)], axis=1, sort=True)
     returns = returns.loc[:, ~returns.columns.duplicated()]
     groups = {n: [n] for n in ctx.levels.columns}
     res = event_study(returns, events, market=ctx.benchmark, relative=[("crypto side", "AI side")],
@@ -809,6 +816,10 @@ def _event_study(ctx: ReportContext, sec: Section, i: int, label: str, events: o
                                           "p (KP)": "p"}, signed=["mean CAR"]), scroll=True,
                             title=f"{label}: CARs (crypto minus AI for the events that affect both; else each "
                                   "affected series)"))
+    evs = res.events[["date", "kind", "label", "session", "n_series"]].set_index("date")
+    evs.columns = ["kind", "event", "day 0", "series"]
+    sec.tables.append(Table(fmt_table(evs, {"series": "int"}, wrap=["event"]), scroll=True,
+                            title=f"{label}: the events studied ({len(evs)})"))
     ex = res.excluded
     if len(ex):
         reasons = ex["reason"].str.replace(r"\d{4}-\d{2}-\d{2}.*$", "", regex=True).str.strip().value_counts()
@@ -1000,11 +1011,13 @@ def build_headline(ctx: ReportContext, ledger: object | None) -> Section:
         cur = rg.current_state
         spells = rg.spells("filtered")
         since = spells.iloc[-1]["start"] if len(spells) else rg.start
+        m = float(t.at[cur, "ann_mean"])
+        who = ("the AI side out-grows the crypto side" if m >= 0 else "the crypto side out-grows the AI side")
         lines.append(
             f"Regime of the weekly AI-minus-crypto growth: '{labels[cur]}' since {_day(since)} (filtered "
-            f"probability {t.at[cur, 'filtered_now']:.0%} in the week ending {_day(rg.end)}); in this regime the AI "
-            f"side out-grows the crypto side by {t.at[cur, 'ann_mean']:+.0%} a year on average (volatility "
-            f"{t.at[cur, 'ann_volatility']:.0%}), and a spell lasts about {t.at[cur, 'expected_duration']:.0f} weeks.")
+            f"probability {t.at[cur, 'filtered_now']:.0%} in the week ending {_day(rg.end)}); in this regime {who} "
+            f"by {abs(m):.0%} a year on average (volatility {t.at[cur, 'ann_volatility']:.0%}), and a spell lasts "
+            f"about {t.at[cur, 'expected_duration']:.0f} weeks.")
     cp = ctx.results.get("change_points")
     if cp is not None:
         if len(cp.breaks):
@@ -1024,10 +1037,10 @@ def build_headline(ctx: ReportContext, ledger: object | None) -> Section:
             cr = [n for n in s.index if roles[n] == "crypto"]
             pairs = len(ai) * len(cr)
             wins = sum(1 for a in ai for c in cr if s[a] > s[c])
-            text = (f"Last {label}: strongest basket {best} ({s[best]:+.1%}), weakest {worst} ({s[worst]:+.1%})")
+            text = f"Last {label}: best basket {best} ({s[best]:+.1%}), worst {worst} ({s[worst]:+.1%})"
             if pairs:
-                text += (f"; AI baskets beat crypto baskets in {wins} of {pairs} pairs "
-                         f"({'AI-leaning' if wins > pairs / 2 else 'crypto-leaning' if wins < pairs / 2 else 'balanced'})")
+                lean = "AI-leaning" if wins > pairs / 2 else "crypto-leaning" if wins < pairs / 2 else "balanced"
+                text += f"; AI baskets beat crypto baskets in {wins} of {pairs} pairs ({lean})"
             lines.append(text + ".")
         glance = trailing[["4w", "13w", "52w"]].copy()
         glance.insert(0, "quadrant vs " + ctx.benchmark,
@@ -1044,6 +1057,10 @@ def build_headline(ctx: ReportContext, ledger: object | None) -> Section:
         lines.append("Claims ledger: " + "; ".join(f"{k} {', '.join(v)}" for k, v in by.items()) + " (section 10).")
     else:
         lines.append("Claims ledger: not available (see section 10).")
+    if ctx.as_of is not None:
+        lines.append("As of a date: prices, macro releases, market-cap snapshots and the claims use only data dated "
+                     "on or before it; adjusted closes are as stored today (later splits and dividends rescale "
+                     "earlier prices, not their returns).")
     stale = ctx.perf.window.stale if _ok(lambda: ctx.perf) else []
     if stale:
         lines.append(f"Left out of the comparison (data end early): {', '.join(stale)}.")
