@@ -281,3 +281,23 @@ def test_appending_future_rows_never_changes_past_levels(
         return
     assert full is not None
     pd.testing.assert_series_equal(full.iloc[:cut], past, rtol=1e-12)
+
+
+def test_level_is_nan_not_flat_when_no_held_member_trades() -> None:
+    """After every member's data stops the index has no level (it does not run flat)."""
+    import numpy as np
+    import pandas as pd
+
+    from rotation.panel import basket_index
+
+    idx = pd.bdate_range("2024-01-01", periods=6)
+    prices = pd.DataFrame({"A": [10.0, 11.0, 12.0, np.nan, np.nan, 13.0], "B": [5.0, 5.0, 6.0, np.nan, np.nan, 6.0]},
+                          index=idx)
+    out = basket_index(prices, weighting="equal", rebalance="D")
+    assert np.isnan(out.level.iloc[3]) and np.isnan(out.level.iloc[4])
+    assert np.isnan(out.returns.iloc[3])
+    # it resumes from the last level; A's move 12 -> 13 spans the pause (weights reset daily from t-1 = pause:
+    # no eligible member there, so the drifted weights are kept)
+    level2 = out.level.iloc[2]
+    assert out.level.iloc[5] == pytest.approx(level2 * (1 + out.returns.iloc[5]))
+    assert out.returns.iloc[5] != 0.0

@@ -125,10 +125,10 @@ def _coerce(
     """``x`` as a (T, N) float64 array plus a function rebuilding the caller's type."""
     if isinstance(x, pd.DataFrame):
         arr = _to_float(x.to_numpy(dtype=np.float64, na_value=np.nan), name)
-        return arr, lambda a: pd.DataFrame(a, index=x.index, columns=x.columns)
+        return arr, lambda a: pd.DataFrame(a, index=x.index, columns=x.columns, copy=False)
     if isinstance(x, pd.Series):
         arr = _to_float(x.to_numpy(dtype=np.float64, na_value=np.nan), name)[:, None]
-        return arr, lambda a: pd.Series(a[:, 0], index=x.index, name=x.name)
+        return arr, lambda a: pd.Series(a[:, 0], index=x.index, name=x.name, copy=False)
     arr = _to_float(x, name)
     if arr.ndim == 1:
         return arr[:, None], lambda a: a[:, 0]

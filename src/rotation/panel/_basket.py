@@ -13,7 +13,9 @@ with :math:`\\tilde r_{i,t} = P_{i,t}/P_{i,s} - 1`, *s* the member's last date
 with a price before *t*, when :math:`P_{i,t}` exists, and 0 when it does not
 (a gap or a delisting: the position is held at its last price). So a gap
 contributes 0 on its missing dates and its whole move on the next price, as a
-portfolio holding the shares would. Between rebalances weights drift with
+portfolio holding the shares would. When *no* held member has a price on a row
+(every feed stopped, e.g. after the data's end) the level and return are NaN
+there, not flat; the index resumes from its last level when one trades again. Between rebalances weights drift with
 returns (buy and hold),
 
 .. math::
@@ -186,7 +188,9 @@ def basket_index(
     index_ret = np.full(T, np.nan)
     level = np.full(T, np.nan)
     w = np.zeros(N)
+    has_price = np.isfinite(px)
     started = False
+    last_level = np.nan
     for t in range(T):
         if started:
             reset = keys[t] != keys[t - 1]
@@ -195,9 +199,14 @@ def basket_index(
                 if target is not None and np.count_nonzero(target) >= min_members:
                     w = target
             weights[t] = w
+            if not (has_price[t] & (w > 0)).any():
+                # No held member has a price on this row (every feed stopped or paused): the
+                # basket has no level here rather than a flat one; it resumes from the last
+                # level when a held member trades again.
+                continue
             R = float(w @ rets_filled[t])
             index_ret[t] = R
-            level[t] = level[t - 1] * (1.0 + R)
+            level[t] = last_level = last_level * (1.0 + R)
             grown = w * (1.0 + rets_filled[t])
             total = grown.sum()
             w = grown / total if total > 0 else grown
@@ -205,7 +214,7 @@ def basket_index(
             target = _targets(eligible[t], None if cap is None else cap[t])
             if target is not None:
                 started = True
-                level[t] = base
+                level[t] = last_level = base
                 w = target
     idx = prices.index
     level_s = pd.Series(level, index=idx, name=name)
