@@ -440,7 +440,9 @@ def basket_returns(real_panel, real_universe) -> pd.DataFrame:
 def test_rate_decisions_run_for_every_basket(basket_returns, real_universe) -> None:
     events = load_events().select(["fomc_hike", "fomc_hold", "fomc_cut"])
     res = event_study(basket_returns, events, relative=[("crypto_majors", "ai_compute")])
-    baskets = [c for c in basket_returns.columns if c != "SPY"]
+    # stablecoins: a pegged price whose stored supply ends 2025-11-26, so its index has no level (and no
+    # return) after that and the December-2025 cut falls outside its data; it is not a rate story anyway.
+    baskets = [c for c in basket_returns.columns if c not in {"SPY", "stablecoins"}]
     assert set(real_universe.baskets) - {"stablecoins"} <= set(baskets)
     got = res.summary
     for kind, n_events in (("fomc_hike", 11), ("fomc_hold", 15), ("fomc_cut", 6)):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import claims_synthetic as cs
 from rotation.claims import COMMON_PARAMS, default_claims_path, load_claims_config
 from rotation.claims._registry import claim_module
 from rotation.errors import ConfigError
@@ -86,6 +87,20 @@ def test_malformed_and_missing_files(tmp_path):
         load_claims_config(tmp_path / "nope.toml")
 
 
-def test_pending_claim_tables_are_kept_as_given(tmp_path):
-    cfg = load_claims_config(_write(tmp_path, "[claims.R4]\nevents = \"my_events.csv\"\nhorizon = [5, 20, 60]\n"))
+def test_pending_claim_tables_are_kept_as_given(tmp_path, monkeypatch):
+    """A claim without code keeps its table as given; once it has code, the same table is validated."""
+    text = "[claims.R4]\nevents = \"my_events.csv\"\nhorizon = [5, 20, 60]\n"
+    # R4 has code: its keys are checked like any other (horizon is not one of them)
+    with pytest.raises(ConfigError, match="unknown key 'horizon'") as info:
+        load_claims_config(_write(tmp_path, text))
+    assert (info.value.line, info.value.key) == (3, "claims.R4.horizon")
+    assert load_claims_config(_write(tmp_path, "[claims.R4]\nevents = \"my_events.csv\"\n")).claims["R4"] == {
+        "events": "my_events.csv"}
+    # registered without code (pending): kept as given, unknown keys and all, checked once it exists
+    cs.register_pending(monkeypatch, "R4")
+    cfg = load_claims_config(_write(tmp_path, text))
     assert cfg.claims["R4"] == {"events": "my_events.csv", "horizon": [5, 20, 60]}
+    # the claims with code are still checked in the same file
+    with pytest.raises(ConfigError, match="unknown key 'horizon'") as info:
+        load_claims_config(_write(tmp_path, text + "\n[claims.R5]\nhorizon = 1\n"))
+    assert (info.value.line, info.value.key) == (6, "claims.R5.horizon")

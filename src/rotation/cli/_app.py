@@ -28,7 +28,7 @@ def _root(
     """rotation: where is capital going, what drives it, and which story does the evidence support?"""
 
 
-_COMMAND_MODULES = ("_data_commands", "_import", "_check", "_analytics", "_stress", "_concentration", "_claims", "_events", "_regimes")
+_COMMAND_MODULES = ("_data_commands", "_import", "_check", "_analytics", "_stress", "_concentration", "_claims", "_events", "_regimes", "_serve")
 
 
 def _register_all() -> None:
