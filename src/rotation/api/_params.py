@@ -20,10 +20,14 @@ __all__ = [
     "parse_baskets",
     "parse_choice",
     "parse_date",
+    "parse_fraction",
     "parse_int",
+    "parse_int_list",
     "parse_list",
     "parse_range",
+    "parse_shocks",
     "parse_symbols",
+    "parse_windows",
 ]
 
 #: Bounds of the API (documented in the OpenAPI descriptions).
@@ -110,3 +114,87 @@ def parse_choice(value: str, parameter: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ParameterError(parameter, f"must be one of {', '.join(choices)}, got {value[:40]!r}")
     return value
+
+
+def parse_fraction(value: float, parameter: str, lo: float, hi: float) -> float:
+    """A finite number within ``[lo, hi]``."""
+    import math
+
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise ParameterError(parameter, f"must be between {lo} and {hi}, got {value}")
+    return float(value)
+
+
+def parse_int_list(value: str | None, parameter: str, lo: int, hi: int, *, max_items: int = 10) -> list[int]:
+    """``"1,3"`` -> ``[1, 3]``: distinct integers within ``[lo, hi]``; empty/None -> []."""
+    if value is None or not value.strip():
+        return []
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if len(parts) > max_items:
+        raise ParameterError(parameter, f"at most {max_items} values, got {len(parts)}")
+    try:
+        out = list(dict.fromkeys(int(p) for p in parts))
+    except ValueError:
+        raise ParameterError(parameter, f"expected comma-separated integers, got {value[:40]!r}") from None
+    bad = [v for v in out if not lo <= v <= hi]
+    if bad:
+        raise ParameterError(parameter, f"values must be between {lo} and {hi}, got {bad[0]}")
+    return out
+
+
+def parse_windows(value: str | None, parameter: str, *, lo: int = -250, hi: int = 250,
+                  max_items: int = 10) -> list[tuple[int, int]]:
+    """``"-1:1,0:5"`` -> ``[(-1, 1), (0, 5)]`` (event-day windows, ends included); empty/None -> []."""
+    if value is None or not value.strip():
+        return []
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if len(parts) > max_items:
+        raise ParameterError(parameter, f"at most {max_items} windows, got {len(parts)}")
+    out: list[tuple[int, int]] = []
+    for raw in parts:
+        try:
+            a, b = (int(x) for x in raw.split(":"))
+        except ValueError:
+            raise ParameterError(parameter, f"expected START:END in event days (-1:1,0:5), got {raw[:40]!r}") from None
+        if b < a:
+            raise ParameterError(parameter, f"window {raw} ends before it starts")
+        if a < lo or b > hi:
+            raise ParameterError(parameter, f"window {raw} is outside {lo}..{hi} event days")
+        out.append((a, b))
+    return list(dict.fromkeys(out))
+
+
+def _return(text: str, parameter: str) -> float:
+    """A return from ``-0.15`` or ``-15%``."""
+    import math
+
+    t = text.strip()
+    try:
+        x = float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
+    except ValueError:
+        raise ParameterError(parameter, f"not a number: {text[:40]!r} (write -0.15 or -15%)") from None
+    if not (math.isfinite(x) and -1.0 < x <= 1.0):
+        raise ParameterError(parameter, f"a shock must be a return in (-1, 1], got {text[:40]!r}")
+    return x
+
+
+def parse_shocks(value: str | None, parameter: str, universe: Universe) -> dict[str, tuple[float, ...]] | None:
+    """``"ai:-0.1,ai:-15%,crypto:-0.2"`` -> ``{"ai": (-0.1, -0.15), "crypto": (-0.2,)}``; None when absent.
+
+    Baskets must exist in ``universe``; ``=`` is accepted in place of ``:``.
+    """
+    if value is None or not value.strip():
+        return None
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if len(parts) > 20:
+        raise ParameterError(parameter, f"at most 20 shocks, got {len(parts)}")
+    out: dict[str, list[float]] = {}
+    for raw in parts:
+        name, sep, rhs = raw.replace("=", ":").partition(":")
+        name = name.strip()
+        if not sep or not name or not rhs.strip():
+            raise ParameterError(parameter, f"expected BASKET:RETURN such as ai_compute:-0.15, got {raw[:60]!r}")
+        if name not in universe.baskets:
+            raise ParameterError(parameter, f"unknown basket {name[:64]!r}; known: {', '.join(universe.baskets)}")
+        out.setdefault(name, []).extend(_return(x, parameter) for x in rhs.split("/") if x.strip())
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}

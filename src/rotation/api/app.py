@@ -151,7 +151,7 @@ def create_app(
     except ImportError as exc:  # pragma: no cover - exercised without the extra
         raise ImportError("the REST API needs FastAPI: pip install rotation[serve]") from exc
 
-    from rotation.api import _routes_analytics, _routes_data
+    from rotation.api import _routes_analytics, _routes_data, _routes_more
     from rotation.api._security import BodyLimitMiddleware, TokenMiddleware
 
     settings = settings or ApiSettings()
@@ -191,8 +191,9 @@ def create_app(
         title="rotation API",
         version=__version__,
         description=(
-            "Read-only JSON API over the rotation store, analytics and claims ledger. All endpoints are GET "
-            "under /api/v1. Dates are ISO YYYY-MM-DD; missing numbers are null. Errors: 422 "
+            "Read-only JSON API over the rotation store, analytics and claims ledger. Endpoints are GET "
+            "under /api/v1 (POST /events takes user events as JSON). Dates are ISO YYYY-MM-DD; missing "
+            "numbers are null. Errors: 422 "
             "{detail, parameter} names the offending parameter; 404 when the store has no data; 401 without "
             "the bearer token (when the server has one); 413 for bodies over the limit."
         ),
@@ -227,6 +228,7 @@ def create_app(
 
     app.include_router(_routes_data.router, prefix="/api/v1")
     app.include_router(_routes_analytics.router, prefix="/api/v1")
+    app.include_router(_routes_more.router, prefix="/api/v1")
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> Any:
