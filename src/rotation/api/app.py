@@ -151,7 +151,7 @@ def create_app(
     except ImportError as exc:  # pragma: no cover - exercised without the extra
         raise ImportError("the REST API needs FastAPI: pip install rotation[serve]") from exc
 
-    from rotation.api import _routes_analytics, _routes_data, _routes_more
+    from rotation.api import _routes_analytics, _routes_data, _routes_last, _routes_more
     from rotation.api._security import BodyLimitMiddleware, TokenMiddleware
 
     settings = settings or ApiSettings()
@@ -229,6 +229,7 @@ def create_app(
     app.include_router(_routes_data.router, prefix="/api/v1")
     app.include_router(_routes_analytics.router, prefix="/api/v1")
     app.include_router(_routes_more.router, prefix="/api/v1")
+    app.include_router(_routes_last.router, prefix="/api/v1")
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> Any:
