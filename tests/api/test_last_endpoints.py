@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import UNIVERSE, write_synthetic
+from api_synthetic import UNIVERSE, write_synthetic
 
 from rotation.panel import build_panel
 from rotation.store import Store

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import UNIVERSE, write_synthetic
+from api_synthetic import UNIVERSE, write_synthetic
 
 from rotation.store import Store
 from rotation.universe import load_universe

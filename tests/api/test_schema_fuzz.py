@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 schemathesis = pytest.importorskip("schemathesis")
-from conftest import UNIVERSE, write_synthetic  # noqa: E402  (tests/api/conftest.py)
+from api_synthetic import UNIVERSE, write_synthetic  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
 from rotation.api import create_app  # noqa: E402

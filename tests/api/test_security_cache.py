@@ -22,7 +22,7 @@ V = "/api/v1"
 
 @pytest.fixture()
 def rw_store(tmp_path):
-    from conftest import write_synthetic  # tests/api/conftest.py
+    from api_synthetic import write_synthetic
 
     path = tmp_path / "rw.duckdb"
     write_synthetic(path, seed=11)
@@ -219,7 +219,7 @@ def test_refresher_writes_and_survives_errors(rw_store, synthetic):
 
 
 def test_refresh_setting_opens_store_writable(synthetic, tmp_path, monkeypatch):
-    from conftest import write_synthetic
+    from api_synthetic import write_synthetic
 
     from rotation.api import _refresh
 
