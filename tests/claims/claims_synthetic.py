@@ -238,6 +238,17 @@ def build(root: Path, kind: str, **kwargs) -> tuple[Path, Path, Path]:
     return store, uni, cfg
 
 
+def evaluate_one(paths: tuple[Path, ...], claim_id: str, **kwargs):
+    """The verdict of one claim from ``(store, universe, claims config)`` files (extra paths ignored)."""
+    from rotation.claims import evaluate_claims, load_claims_config
+    from rotation.store import Store
+    from rotation.universe import load_universe
+
+    store, uni, cfg = paths[:3]
+    with Store(store, read_only=True) as db:
+        return evaluate_claims(db, load_universe(uni), load_claims_config(cfg), claims=[claim_id], **kwargs)[claim_id]
+
+
 def register_pending(monkeypatch: pytest.MonkeyPatch, *claim_ids: str) -> tuple:
     """Register ``claim_ids`` as "not yet implemented" (module None) for the rest of one test.
 

@@ -19,12 +19,13 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import optimize, stats
 
-from rotation.claims import VERDICTS, evaluate_claims, load_claims_config
+from rotation.claims import VERDICTS, evaluate_claims
 from rotation.claims.r10_correction import poisson_rate_interval
 from rotation.errors import ConfigError
 from rotation.panel import build_panel, sessions
 from rotation.store import Store
 from rotation.universe import load_universe
+from claims_synthetic import evaluate_one
 
 START, END = "2016-01-01", "2023-12-31"
 
@@ -105,9 +106,7 @@ def _build(root: Path, kind: str, *, miners: bool = True, config: str = CONFIG) 
 
 
 def _r10(paths, **kwargs):
-    store, uni, cfg = paths
-    with Store(store, read_only=True) as db:
-        return evaluate_claims(db, load_universe(uni), load_claims_config(cfg), claims=["R10"], **kwargs)["R10"]
+    return evaluate_one(paths, "R10", **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,12 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from rotation.claims import VERDICTS, evaluate_claims, load_claims_config
+from rotation.claims import VERDICTS, evaluate_claims
 from rotation.errors import ConfigError
 from rotation.panel import build_panel, sessions
 from rotation.store import Store
 from rotation.universe import load_universe
+from claims_synthetic import evaluate_one
 
 START, END = "2019-07-01", "2024-06-28"
 BREAK = "2022-01-03"
@@ -102,9 +103,7 @@ def _build(root: Path, kind: str, *, config: str = CONFIG) -> tuple[Path, Path, 
 
 
 def _r11(paths, **kwargs):
-    store, uni, cfg = paths
-    with Store(store, read_only=True) as db:
-        return evaluate_claims(db, load_universe(uni), load_claims_config(cfg), claims=["R11"], **kwargs)["R11"]
+    return evaluate_one(paths, "R11", **kwargs)
 
 
 @pytest.fixture(scope="module")

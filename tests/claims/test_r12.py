@@ -26,7 +26,7 @@ from rotation.errors import ConfigError
 from rotation.events import Event, load_events
 from rotation.panel import sessions
 from rotation.store import Store
-from rotation.universe import load_universe
+from claims_synthetic import evaluate_one
 
 START, END = "2021-01-01", "2024-12-31"
 STOCKS = ["E1", "E2", "E3", "M1", "M2", "M3", "X1"]
@@ -127,9 +127,7 @@ def _build(root: Path, kind: str, *, config: str = CONFIG, events: str | None = 
 
 
 def _r12(paths, **kwargs):
-    store, uni, cfg = paths
-    with Store(store, read_only=True) as db:
-        return evaluate_claims(db, load_universe(uni), load_claims_config(cfg), claims=["R12"], **kwargs)["R12"]
+    return evaluate_one(paths, "R12", **kwargs)
 
 
 @pytest.fixture(scope="module")

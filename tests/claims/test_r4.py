@@ -26,12 +26,13 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from rotation.claims import VERDICTS, evaluate_claims, load_claims_config
+from rotation.claims import VERDICTS, evaluate_claims
 from rotation.claims._verdict import Effect
 from rotation.claims.r4_easing import Leg, combine_legs, lagged_effect
 from rotation.panel import build_panel, sessions
 from rotation.store import Store
 from rotation.universe import load_universe
+from claims_synthetic import evaluate_one
 
 START, END = "2019-01-01", "2024-12-31"
 SCENARIOS = {"event_up": (1.0, 0.0), "event_down": (-1.0, 0.0), "noise": (0.0, 0.0),
@@ -182,9 +183,7 @@ def _build(root: Path, kind: str, *, macro: bool = True, tga_end: str | None = N
 
 
 def _r4(paths, **kwargs):
-    store, uni, cfg = paths
-    with Store(store, read_only=True) as db:
-        return evaluate_claims(db, load_universe(uni), load_claims_config(cfg), claims=["R4"], **kwargs)["R4"]
+    return evaluate_one(paths, "R4", **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,11 @@ import pytest
 from numpy.testing import assert_allclose
 
 from rotation.analytics.concentration import PUBLISHED_CAP_INCREASE_SHARE, PUBLISHED_RETURN_SHARE
-from rotation.claims import VERDICTS, evaluate_claims, load_claims_config
+from rotation.claims import VERDICTS, evaluate_claims
 from rotation.claims.r5_ai_share import excess_over_threshold
 from rotation.panel import sessions
 from rotation.store import Store
-from rotation.universe import load_universe
+from claims_synthetic import evaluate_one
 
 START, END = "2022-01-01", "2024-12-31"
 T0 = pd.Timestamp("2022-12-30")
@@ -127,9 +127,7 @@ def _build(root: Path, kind: str, *, snapshot: bool = False, membership: bool = 
 
 
 def _r5(paths, **kwargs):
-    store, uni, cfg = paths
-    with Store(store, read_only=True) as db:
-        return evaluate_claims(db, load_universe(uni), load_claims_config(cfg), claims=["R5"], **kwargs)["R5"]
+    return evaluate_one(paths, "R5", **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from rotation.claims import VERDICTS, evaluate_claims, load_claims_config
 from rotation.errors import ConfigError
 from rotation.panel import sessions
 from rotation.store import Store
-from rotation.universe import load_universe
+from claims_synthetic import evaluate_one
 
 START, END = "2021-01-01", "2023-12-31"
 
@@ -88,9 +88,7 @@ def _build(root: Path, caps0: dict[str, float], drift: dict[str, float], *, conf
 
 
 def _r7(paths, **kwargs):
-    store, uni, cfg = paths[:3]
-    with Store(store, read_only=True) as db:
-        return evaluate_claims(db, load_universe(uni), load_claims_config(cfg), claims=["R7"], **kwargs)["R7"]
+    return evaluate_one(paths, "R7", **kwargs)
 
 
 def _hhi(row: pd.Series) -> float:

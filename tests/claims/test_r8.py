@@ -17,12 +17,13 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from rotation.claims import VERDICTS, evaluate_claims, load_claims_config
+from rotation.claims import VERDICTS, evaluate_claims
 from rotation.claims.r8_miners import shift_regression
 from rotation.errors import ConfigError
 from rotation.panel import build_panel, sessions
 from rotation.store import Store
 from rotation.universe import load_universe
+from claims_synthetic import evaluate_one
 
 START, END = "2021-01-01", "2024-12-31"
 SYMBOLS = ["A1", "A2", "C1", "C2", "M1", "M2", "M3", "SPY"]
@@ -144,9 +145,7 @@ def _build(root: Path, kind: str, *, miners: bool = True, config: str | None = N
 
 
 def _r8(paths, **kwargs):
-    store, uni, cfg = paths
-    with Store(store, read_only=True) as db:
-        return evaluate_claims(db, load_universe(uni), load_claims_config(cfg), claims=["R8"], **kwargs)["R8"]
+    return evaluate_one(paths, "R8", **kwargs)
 
 
 @pytest.fixture(scope="module")
