@@ -645,3 +645,28 @@ def test_real_sp500_members_panel_builds_quickly(real_store, real_universe, shar
     assert panel.prices.shape[1] >= 490
     assert elapsed < 30  # about 2 s on the reference machine; a generous bound against regressions
     assert panel.market_caps.loc["2026-03-06"].notna().sum() >= 450  # the snapshot date
+
+
+def test_observed_only_blanks_rows_after_each_last_observed_price() -> None:
+    """Filled rows after a feed stops are blanked; the panel's own caps get the same treatment."""
+    import numpy as np
+    import pandas as pd
+
+    from rotation.panel import build_panel
+    from rotation.store import Store
+    from rotation.universe import load_universe
+
+    store = Store(":memory:")
+    sess = pd.bdate_range("2024-01-01", "2024-01-31")
+    store.write_observations(pd.DataFrame({"symbol": "NVDA", "date": sess, "close": 1.0 + np.arange(len(sess)),
+                                           "market_cap": 1e9}), source="yahoo")
+    store.write_observations(pd.DataFrame({"symbol": "AMD", "date": sess[:10], "close": 2.0,
+                                           "market_cap": 5e8}), source="yahoo")
+    panel = build_panel(store, load_universe(), symbols=["NVDA", "AMD"], cap_method="observed")
+    assert panel.last_observed["AMD"] == sess[9]
+    after = panel.index[panel.index > sess[9]][0]  # the next session (2024-01-15 is a holiday)
+    assert panel.prices.loc[after, "AMD"] == 2.0  # forward-filled (max_gap) ...
+    cut = panel.observed_only(panel.prices)
+    assert cut["AMD"].last_valid_index() == sess[9] and cut["NVDA"].notna().all()  # ... but not observed
+    caps = panel.with_observed_caps().market_caps
+    assert caps["AMD"].last_valid_index() == sess[9] and caps["NVDA"].notna().all()

@@ -311,11 +311,10 @@ def concentration_endpoint(
 
     def compute() -> Any:
         from rotation.analytics.concentration import concentration
-        from rotation.cli._concentration import _observed_caps as observed_caps  # same masking as the CLI
 
         p = _panel(st, baskets=names, symbols=[], start=None, end=t1, frequency="D")
         groups = {n: list(st.universe.basket(n).members) for n in names}
-        res = concentration(observed_caps(p), groups, k=ks, min_coverage=min_coverage)
+        res = concentration(p.with_observed_caps(), groups, k=ks, min_coverage=min_coverage)
         return {"baskets": names, "k": list(res.k), "snapshots": records(res.to_frame()),
                 "hhi": split_frame(res.hhi), "effective_number": split_frame(res.effective_number),
                 "top": {str(kk): split_frame(v) for kk, v in res.top.items()}, "notes": list(res.notes)}

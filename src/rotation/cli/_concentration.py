@@ -18,7 +18,6 @@ constant share count; the printed notes say so.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated
 
 import numpy as np
@@ -72,15 +71,6 @@ def _check_cap_method(cap_method: str) -> str:
     return cap_method
 
 
-def _observed_caps(panel):
-    """The panel with each member's caps cut after its last observed price (forward-filled rows are not news)."""
-    caps = panel.market_caps
-    last = panel.last_observed.reindex(caps.columns)
-    keep = pd.DataFrame(caps.index.to_numpy()[:, None] <= last.to_numpy()[None, :], index=caps.index,
-                        columns=caps.columns)
-    return dataclasses.replace(panel, market_caps=caps.where(keep))
-
-
 def register(app: typer.Typer) -> None:
     """Add ``concentration`` and ``contribution`` to ``app``."""
 
@@ -118,7 +108,7 @@ def register(app: typer.Typer) -> None:
             with open_existing_store(store) as db:
                 panel = build_panel(db, uni, baskets=names, end=t1, cap_method=cap_method)
             groups = {n: list(uni.basket(n).members) for n in names}
-            res = concentration(_observed_caps(panel), groups, k=ks, min_coverage=min_coverage)
+            res = concentration(panel.with_observed_caps(), groups, k=ks, min_coverage=min_coverage)
             snaps = res.snapshots(ys)
             table = Table(title=f"Market-cap concentration (daily; caps: {cap_method}; members with a cap only)")
             cols = ["basket", "when", "date", "with cap", "HHI", "effective N", "leader",

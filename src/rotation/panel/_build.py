@@ -270,6 +270,21 @@ class Panel:
         """Simple basket returns, see :meth:`basket`."""
         return self.basket(name, weighting).returns
 
+    def observed_only(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (rows of this panel) with each column blanked after its last observed price.
+
+        Rows after a feed stops hold forward-filled prices (and caps carried on
+        them): they are not news, so rolling and cross-sectional measures should
+        not read them as a flat move. Columns this panel does not know become NaN.
+        """
+        last = self.last_observed.reindex(frame.columns)
+        keep = frame.index.to_numpy()[:, None] <= last.to_numpy(dtype="datetime64[ns]")[None, :]
+        return frame.where(keep)
+
+    def with_observed_caps(self) -> Panel:
+        """This panel with market caps blanked after each member's last observed price."""
+        return self._replace(market_caps=self.observed_only(self.market_caps))
+
     def basket_caps(self, name: str) -> pd.Series:
         """Sum of member market caps (NaN where no member has a cap)."""
         members, _ = self._basket_members(name)

@@ -239,11 +239,5 @@ class ReportContext:
                             "files with rotation import)") from None
 
     def cut_observed(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` with each column blanked after its last observed (not forward-filled) price.
-
-        A forward-filled price (or a cap carried on it) after a feed stops is not
-        news; rolling and cross-sectional measures must not read it as a flat move.
-        """
-        last = self.panel.last_observed.reindex(frame.columns)
-        keep = frame.index.to_numpy()[:, None] <= last.to_numpy(dtype="datetime64[ns]")[None, :]
-        return frame.where(keep)
+        """``frame`` with each column blanked after its last observed price (see ``Panel.observed_only``)."""
+        return self.panel.observed_only(frame)
