@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from api_synthetic import UNIVERSE, write_synthetic
+from api_synthetic import STABLECOINS, UNIVERSE, write_stablecoins_membership, write_synthetic
 
 from rotation.panel import build_panel
 from rotation.store import Store
@@ -15,20 +15,7 @@ from rotation.universe import load_universe
 V = "/api/v1"
 
 # the synthetic universe plus two USD stablecoins (USDT, USDC) in a stablecoins basket
-LAST_UNIVERSE = UNIVERSE + """
-[instruments.USDT]
-asset_class = "stablecoin"
-sources = { coingecko = "tether" }
-
-[instruments.USDC]
-asset_class = "stablecoin"
-sources = { coingecko = "usd-coin" }
-
-[baskets.stablecoins]
-members = ["USDT", "USDC"]
-weighting = "cap"
-role = "other"
-"""
+LAST_UNIVERSE = UNIVERSE + STABLECOINS
 
 
 def _frame(body: dict) -> pd.DataFrame:
@@ -47,20 +34,7 @@ def env(tmp_path_factory):
     uni.write_text(LAST_UNIVERSE)
     path = root / "store.duckdb"
     write_synthetic(path)
-    rng = np.random.default_rng(11)
-    days = pd.date_range("2019-01-01", "2022-12-31", freq="D")
-    frames = []
-    for sym, base in (("USDT", 4e9), ("USDC", 5e8)):
-        supply = base * np.exp(np.cumsum(rng.normal(0.002, 0.01, len(days))))
-        frames.append(pd.DataFrame({"symbol": sym, "date": days, "close": 1.0, "adj_close": 1.0,
-                                    "market_cap": supply, "supply": supply}))
-    # membership: A1 and SPY members throughout, A2 joins mid-2020
-    spells = pd.DataFrame({"symbol": ["A1", "A2", "SPY"],
-                           "start_date": ["2015-01-01", "2020-06-01", "2015-01-01"],
-                           "end_date": [None, None, None]})
-    with Store(path) as s:
-        s.write_observations(pd.concat(frames, ignore_index=True), source="coingecko")
-        s.write_membership(spells, index_name="SP500", source="test")
+    write_stablecoins_membership(path)  # supply of USDT/USDC; A1, SPY in SP500 throughout, A2 from mid-2020
     with TestClient(create_app(path, uni)) as c:
         yield c, path, load_universe(uni)
 

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from api_synthetic import UNIVERSE, write_synthetic
+from api_synthetic import MACRO, UNIVERSE, write_macro, write_synthetic
 
 from rotation.store import Store
 from rotation.universe import load_universe
@@ -16,40 +16,7 @@ from rotation.universe import load_universe
 V = "/api/v1"
 
 # the synthetic universe plus the FRED series of the macro factors and net liquidity
-MACRO_UNIVERSE = UNIVERSE + """
-[macro.DGS2]
-frequency = "D"
-release_lag_days = 1
-sources = { fred = "DGS2" }
-
-[macro.DFII10]
-frequency = "D"
-release_lag_days = 1
-sources = { fred = "DFII10" }
-
-[macro.DTWEXBGS]
-frequency = "D"
-release_lag_days = 7
-sources = { fred = "DTWEXBGS" }
-
-[macro.WALCL]
-frequency = "W"
-scale = 1e6
-release_lag_days = 2
-sources = { fred = "WALCL" }
-
-[macro.RRPONTSYD]
-frequency = "D"
-scale = 1e9
-release_lag_days = 1
-sources = { fred = "RRPONTSYD" }
-
-[macro.WDTGAL]
-frequency = "W"
-scale = 1e6
-release_lag_days = 2
-sources = { fred = "WDTGAL" }
-"""
+MACRO_UNIVERSE = UNIVERSE + MACRO
 
 
 def _frame(body: dict) -> pd.DataFrame:
@@ -68,17 +35,7 @@ def env(tmp_path_factory):
     uni.write_text(MACRO_UNIVERSE)
     path = root / "store.duckdb"
     write_synthetic(path)
-    rng = np.random.default_rng(3)
-    days = pd.bdate_range("2019-01-01", "2022-12-31")
-    weds = pd.date_range("2019-01-02", "2022-12-31", freq="W-WED")
-    rows = []
-    for sym, idx, level, step in (("DGS2", days, 2.0, 0.03), ("DFII10", days, 0.5, 0.03),
-                                  ("DTWEXBGS", days, 115.0, 0.3), ("RRPONTSYD", days, 300.0, 5.0),
-                                  ("WALCL", weds, 6e6, 2e4), ("WDTGAL", weds, 5e5, 1e4)):
-        v = level + np.cumsum(rng.normal(0, step, len(idx)))
-        rows.append(pd.DataFrame({"symbol": sym, "date": idx, "value": np.abs(v)}))
-    with Store(path) as s:
-        s.write_macro(pd.concat(rows, ignore_index=True), source="fred")
+    write_macro(path)
     with TestClient(create_app(path, uni)) as c:
         yield c, path, load_universe(uni)
 

@@ -13,8 +13,17 @@ import pandas as pd
 from fastapi import APIRouter, Query, Request
 
 from rotation.api._params import LIMITS, parse_baskets, parse_choice, parse_int, parse_list, parse_range, parse_symbols
-from rotation.api._routes_data import ERRORS, _state
-from rotation.api._schemas import jsonable, records, split_frame
+from rotation.api._routes_data import RESPONSES, _state
+from rotation.api._schemas import (
+    BasketLevelsOut,
+    LedgerOut,
+    RotationIndexOut,
+    RrgOut,
+    SharesOut,
+    jsonable,
+    records,
+    split_frame,
+)
 from rotation.errors import DataError, ParameterError
 
 router = APIRouter()
@@ -55,7 +64,7 @@ def _trim(frame: pd.DataFrame, start: pd.Timestamp | None) -> pd.DataFrame:
     return frame if start is None else frame.loc[start:]
 
 
-@router.get("/baskets/levels", tags=["analytics"], responses=ERRORS)
+@router.get("/baskets/levels", response_model=BasketLevelsOut, tags=["analytics"], responses=RESPONSES)
 def basket_levels(
     request: Request,
     baskets: Annotated[str | None, Query(description="Comma-separated baskets (default: ai and crypto baskets).")]
@@ -88,7 +97,7 @@ def basket_levels(
                      compute)
 
 
-@router.get("/rrg", tags=["analytics"], responses=ERRORS)
+@router.get("/rrg", response_model=RrgOut, tags=["analytics"], responses=RESPONSES)
 def rrg_endpoint(
     request: Request,
     baskets: Annotated[str | None, Query(description="Comma-separated baskets (default: ai and crypto baskets "
@@ -150,7 +159,7 @@ def rrg_endpoint(
     return st.cached("rrg", params, compute)
 
 
-@router.get("/rotation-index", tags=["analytics"], responses=ERRORS)
+@router.get("/rotation-index", response_model=RotationIndexOut, tags=["analytics"], responses=RESPONSES)
 def rotation_index_endpoint(
     request: Request,
     a: Annotated[str, Query(description="Rotation toward this basket.")] = "ai_compute",
@@ -199,7 +208,7 @@ def rotation_index_endpoint(
     return st.cached("rotation-index", params, compute)
 
 
-@router.get("/flows/shares", tags=["analytics"], responses=ERRORS)
+@router.get("/flows/shares", response_model=SharesOut, tags=["analytics"], responses=RESPONSES)
 def flows_shares(
     request: Request,
     baskets: Annotated[str | None, Query(description="Comma-separated baskets (default: ai and crypto baskets).")]
@@ -236,7 +245,7 @@ def flows_shares(
     return st.cached("flows/shares", {"b": tuple(names), "s": start, "e": end}, compute)
 
 
-@router.get("/claims", tags=["claims"], responses=ERRORS)
+@router.get("/claims", response_model=LedgerOut, tags=["claims"], responses=RESPONSES)
 def claims_endpoint(
     request: Request,
     as_of: Annotated[str | None, Query(description="Evaluate with data known on this date (YYYY-MM-DD).")] = None,

@@ -8,15 +8,43 @@ from fastapi import APIRouter, Query, Request
 
 from rotation import __version__
 from rotation.api._params import LIMITS, parse_choice, parse_range, parse_symbols
-from rotation.api._schemas import Error, FrameSplit, Health, UniverseOut, jsonable, records, split_frame
+from rotation.api._schemas import (
+    Error,
+    Health,
+    InstrumentsOut,
+    PanelOut,
+    QualityOut,
+    UniverseOut,
+    VersionOut,
+    jsonable,
+    records,
+    split_frame,
+)
 from rotation.errors import ParameterError
 
 router = APIRouter()
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Error, "description": "Missing or wrong bearer token."},
-    404: {"model": Error, "description": "The store holds no data for this request."},
-    422: {"model": Error, "description": "A parameter is invalid; `parameter` names it."},
+#: Responses any /api call can give besides its 200: the body-size and token middleware answer before the
+#: route runs, and a store that cannot be read is a 503. Every error body is :class:`Error`.
+META_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": Error, "description": "The Content-Length header is not an integer."},
+    401: {"model": Error, "description": "Missing or wrong bearer token (only when the server has a token); "
+                                         "`parameter` is Authorization."},
+    413: {"model": Error, "description": "The request body is over the server's size limit (256 kB by default)."},
+    503: {"model": Error, "description": "The store cannot be read."},
+}
+#: The data and analytics endpoints: 404/422 as well, and the cache headers on the 200.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    **META_RESPONSES,
+    200: {"headers": {
+        "X-Cache": {"description": "hit: served from the result cache; miss: computed for this request.",
+                    "required": True, "schema": {"type": "string", "enum": ["hit", "miss"]}},
+        "X-Data-Version": {"description": "Store data version the result was computed from (see /health).",
+                           "required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+    }},
+    404: {"model": Error, "description": "The store holds no data at all."},
+    422: {"model": Error, "description": "A parameter is invalid, or the data cannot answer the request; "
+                                         "`parameter` names the parameter when one is to blame."},
 }
 
 PANEL_FIELDS = ("prices", "returns", "market_caps", "volume_usd")
@@ -26,20 +54,20 @@ def _state(request: Request) -> Any:
     return request.app.state.rotation
 
 
-@router.get("/health", response_model=Health, tags=["meta"])
+@router.get("/health", response_model=Health, tags=["meta"], responses=META_RESPONSES)
 def health(request: Request) -> Any:
     """Liveness and the store's data version (bumped by every committed write)."""
     st = _state(request)
     return {"status": "ok", "version": __version__, "data_version": st.data_version(), "store": st.store.path}
 
 
-@router.get("/version", tags=["meta"])
-def version(request: Request) -> dict[str, Any]:
+@router.get("/version", response_model=VersionOut, tags=["meta"], responses=META_RESPONSES)
+def version(request: Request) -> Any:
     """Package and API version."""
     return {"version": __version__, "api": "v1", "data_version": _state(request).data_version()}
 
 
-@router.get("/universe", response_model=UniverseOut, tags=["data"])
+@router.get("/universe", response_model=UniverseOut, tags=["data"], responses=META_RESPONSES)
 def universe(request: Request) -> Any:
     """Baskets (name, role, weighting, members) and instruments of the configured universe."""
     uni = _state(request).universe
@@ -51,14 +79,14 @@ def universe(request: Request) -> Any:
     }
 
 
-@router.get("/instruments", tags=["data"], responses=ERRORS)
+@router.get("/instruments", response_model=InstrumentsOut, tags=["data"], responses=RESPONSES)
 def instruments(request: Request) -> Any:
     """Stored coverage per (table, symbol, source): first, last, rows (``Store.coverage()``)."""
     st = _state(request)
     return st.cached("instruments", {}, lambda: {"coverage": records(st.store.coverage())})
 
 
-@router.get("/quality", tags=["data"], responses=ERRORS)
+@router.get("/quality", response_model=QualityOut, tags=["data"], responses=RESPONSES)
 def quality(
     request: Request,
     symbols: Annotated[str | None, Query(description="Comma-separated symbols (default: everything stored).")] = None,
@@ -78,7 +106,7 @@ def quality(
     return st.cached("quality", {"symbols": tuple(syms or ())}, compute)
 
 
-@router.get("/panel", response_model=FrameSplit, tags=["data"], responses=ERRORS)
+@router.get("/panel", response_model=PanelOut, tags=["data"], responses=RESPONSES)
 def panel(
     request: Request,
     symbols: Annotated[str, Query(description=f"Comma-separated symbols (at most {LIMITS['max_symbols']}).")],
@@ -91,7 +119,7 @@ def panel(
 ) -> Any:
     """A wide panel frame from :func:`rotation.panel.build_panel` as ``{index, columns, data}``.
 
-    At most ``200`` symbols and ``250,000`` cells (rows x columns); beyond that 422 names ``symbols``.
+    At most ``200`` symbols and ``200,000`` cells (rows x columns, ``LIMITS``); beyond that 422 names ``symbols``.
     """
     st = _state(request)
     parse_choice(field, "field", PANEL_FIELDS)

@@ -27,8 +27,20 @@ from rotation.api._params import (
     parse_windows,
 )
 from rotation.api._routes_analytics import _default_baskets, _panel, _trim
-from rotation.api._routes_data import ERRORS, _state
-from rotation.api._schemas import UserEvent, jsonable, records, split_frame
+from rotation.api._routes_data import RESPONSES, _state
+from rotation.api._schemas import (
+    ConcentrationOut,
+    CorrelationOut,
+    EventStudyOut,
+    LeadLagOut,
+    MacroSensitivityOut,
+    NetLiquidityOut,
+    StressOut,
+    UserEvent,
+    jsonable,
+    records,
+    split_frame,
+)
 from rotation.errors import DataError, ParameterError
 
 router = APIRouter()
@@ -148,7 +160,7 @@ Model = Annotated[str, Query(description="Normal returns: market, mean or market
 By = Annotated[str, Query(description="Cross-sections: kind, event or all.")]
 
 
-@router.get("/events", tags=["analytics"], responses=ERRORS)
+@router.get("/events", response_model=EventStudyOut, tags=["analytics"], responses=RESPONSES)
 def events_get(
     request: Request,
     kinds: Annotated[str | None, Query(description="Comma-separated event kinds (default: all).")] = None,
@@ -188,10 +200,12 @@ _USER_EVENTS_SCHEMA = {"type": "array", "minItems": 1, "maxItems": MAX_USER_EVEN
                        "items": UserEvent.model_json_schema()}
 
 
-@router.post("/events", tags=["analytics"], responses=ERRORS, openapi_extra={"requestBody": {
-    "required": True, "description": f"JSON list of 1..{MAX_USER_EVENTS} events {{date, label, kind, affects}}; "
-                                     "affects names instruments/baskets of the universe, or is empty (= all).",
-    "content": {"application/json": {"schema": _USER_EVENTS_SCHEMA}}}})
+@router.post("/events", response_model=EventStudyOut, tags=["analytics"], responses=RESPONSES,
+             openapi_extra={"requestBody": {
+                 "required": True,
+                 "description": f"JSON list of 1..{MAX_USER_EVENTS} events {{date, label, kind, affects}}; "
+                                "affects names instruments/baskets of the universe, or is empty (= all).",
+                 "content": {"application/json": {"schema": _USER_EVENTS_SCHEMA}}}})
 async def events_post(
     request: Request,
     baskets: Baskets = None,
@@ -247,7 +261,7 @@ def _parse_user_events(raw: bytes) -> list[UserEvent]:
 
 
 # ------------------------------------------------------------------------------------------ stress
-@router.get("/stress", tags=["analytics"], responses=ERRORS)
+@router.get("/stress", response_model=StressOut, tags=["analytics"], responses=RESPONSES)
 def stress_endpoint(
     request: Request,
     shock: Annotated[str | None, Query(description="BASKET:RETURN shocks, comma-separated, e.g. "
@@ -288,7 +302,7 @@ def stress_endpoint(
 
 
 # ------------------------------------------------------------------------------------------ concentration
-@router.get("/concentration", tags=["analytics"], responses=ERRORS)
+@router.get("/concentration", response_model=ConcentrationOut, tags=["analytics"], responses=RESPONSES)
 def concentration_endpoint(
     request: Request,
     basket: Annotated[str | None, Query(description="Comma-separated baskets (default: the ai baskets).")] = None,
@@ -350,7 +364,7 @@ def _weekly_returns(st: Any, names: dict[str, bool], *, t0: Any, t1: Any, weight
     return pd.DataFrame(out)
 
 
-@router.get("/comovement/correlation", tags=["analytics"], responses=ERRORS)
+@router.get("/comovement/correlation", response_model=CorrelationOut, tags=["analytics"], responses=RESPONSES)
 def comovement_correlation(
     request: Request,
     a: Annotated[str, Query(description="A basket or an instrument.")] = "ai_compute",
@@ -402,7 +416,7 @@ def comovement_correlation(
     return st.cached("comovement/correlation", params, compute)
 
 
-@router.get("/comovement/lead-lag", tags=["analytics"], responses=ERRORS)
+@router.get("/comovement/lead-lag", response_model=LeadLagOut, tags=["analytics"], responses=RESPONSES)
 def comovement_lead_lag(
     request: Request,
     x: Annotated[str, Query(description="A basket or an instrument.")] = "ai_compute",
@@ -445,7 +459,7 @@ def _macro(st: Any, index: pd.DatetimeIndex) -> pd.DataFrame:
     return macro_panel(st.store, st.universe, index=index)
 
 
-@router.get("/macro/sensitivity", tags=["analytics"], responses=ERRORS)
+@router.get("/macro/sensitivity", response_model=MacroSensitivityOut, tags=["analytics"], responses=RESPONSES)
 def macro_sensitivity_endpoint(
     request: Request,
     baskets: Baskets = None,
@@ -500,7 +514,7 @@ def macro_sensitivity_endpoint(
     return st.cached("macro/sensitivity", params, compute)
 
 
-@router.get("/macro/net-liquidity", tags=["analytics"], responses=ERRORS)
+@router.get("/macro/net-liquidity", response_model=NetLiquidityOut, tags=["analytics"], responses=RESPONSES)
 def macro_net_liquidity(request: Request, start: Start = None, end: End = None) -> Any:
     """Fed net liquidity = Fed assets - TGA - reverse repo in USD (:func:`rotation.analytics.macro.net_liquidity`),
     as known on each day (release lags applied), with its components and a per-series summary."""

@@ -111,6 +111,9 @@ class ApiState:
             result = compute()
             body = result if isinstance(result, bytes) else dumps(result)
             self.cache.put(key, body)
+        # A Response is passed through by FastAPI as is: the route's response_model documents the body in the
+        # OpenAPI spec but is not validated or re-serialised here, so a cache hit is a dict lookup, no pydantic
+        # work. The tests check the bodies against the models and the spec instead.
         return Response(content=body, media_type="application/json",
                         headers={"X-Cache": "hit" if hit else "miss", "X-Data-Version": str(version)})
 
@@ -192,10 +195,13 @@ def create_app(
         version=__version__,
         description=(
             "Read-only JSON API over the rotation store, analytics and claims ledger. Endpoints are GET "
-            "under /api/v1 (POST /events takes user events as JSON). Dates are ISO YYYY-MM-DD; missing "
-            "numbers are null. Errors: 422 "
-            "{detail, parameter} names the offending parameter; 404 when the store has no data; 401 without "
-            "the bearer token (when the server has one); 413 for bodies over the limit."
+            "under /api/v1 (POST /events takes user events as JSON). Every 200 body is described by its "
+            "schema below. Dates are ISO YYYY-MM-DD; missing numbers (NaN) are null; wide frames are "
+            "{index, columns, data} with data[i][j] the value at index[i], columns[j]. Data and analytics "
+            "responses carry X-Cache (hit/miss) and X-Data-Version. Errors are {detail, parameter}: 422 "
+            "names the offending parameter; 404 when the store has no data; 401 without the bearer token "
+            "(when the server has one); 413 for bodies over the limit; 400 for a malformed Content-Length; "
+            "503 when the store cannot be read."
         ),
         lifespan=lifespan,
     )
