@@ -15,8 +15,10 @@ order they run (issue 7's numbering):
 ``rolling``   rolling kernels on a 5,000 x 5,000 panel vs pandas ``.rolling()``
 ``pairwise``  rolling correlation matrices and lead-lag vs pandas
 ``store``     appending a day to, and building the panel from, a 25M-row store
-``events``    event studies (not implemented yet: reported as such)
+``events``    event studies vs a per-event NumPy loop
 ``e2e``       ``rotation report`` end to end, per stage; the claims ledger
+``api``       the REST API under load on loopback: cached and uncached request mixes
+              (p50/p99 latency, throughput, errors, cache hit rate) vs ``/api/v1/health``
 
 Results: a table on the terminal and a JSON file (default
 ``benchmarks/results/latest.json``); see :mod:`benchmarks._harness` for how
@@ -40,6 +42,7 @@ GROUPS: dict[str, str] = {
     "store": "benchmarks.bench_store",
     "events": "benchmarks.bench_events",
     "e2e": "benchmarks.bench_e2e",
+    "api": "benchmarks.bench_api",
 }
 PROFILES = ("full", "quick", "tiny")
 DEFAULT_CACHE = Path(__file__).resolve().parent / "results" / "cache"

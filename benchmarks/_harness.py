@@ -17,6 +17,12 @@ Peak memory
     under-report. tracemalloc slows Python-heavy code down, which is why the
     measurement is a separate call and never part of a timing.
 
+Load runs
+    The API benchmarks (``bench_api``) time requests, not calls: their rows carry
+    ``latency`` and ``baseline_latency`` (p50/p90/p99/max/mean in ms, throughput,
+    errors, statuses, cache hit rate); ``time_median`` is the median request
+    latency, and the table shows "p50 / p99". Other rows leave both ``None``.
+
 Checks
     :func:`compare_arrays` reports how far the project's output is from the
     baseline's: ``max_rel_err = max |ours - base| / max(|base|, floor)`` over
@@ -67,6 +73,8 @@ RESULT_KEYS = (
     "met",
     "check",
     "notes",
+    "latency",
+    "baseline_latency",
 )
 
 STATUSES = ("ok", "not_implemented", "skipped", "error")
@@ -87,12 +95,15 @@ class Target:
         Our peak traced memory must be below this multiple of ``input_bytes``.
     max_rel_err : float
         The check's ``max_rel_err`` must not exceed this (and no NaN mismatch).
+    max_errors : int
+        The check's ``errors`` (failed requests of a load run) must not exceed this.
     """
 
     min_ratio: float | None = None
     max_seconds: float | None = None
     max_peak_ratio: float | None = None
     max_rel_err: float | None = None
+    max_errors: int | None = None
 
     def describe(self) -> str:
         parts = []
@@ -104,6 +115,8 @@ class Target:
             parts.append(f"peak<{self.max_peak_ratio:g}x in")
         if self.max_rel_err is not None:
             parts.append(f"err<={self.max_rel_err:g}")
+        if self.max_errors is not None:
+            parts.append(f"{self.max_errors} errors" if self.max_errors == 0 else f"<={self.max_errors} errors")
         return ", ".join(parts) or "-"
 
 
@@ -127,6 +140,8 @@ class Result:
     met: bool | None = None
     check: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    latency: dict[str, Any] | None = None
+    baseline_latency: dict[str, Any] | None = None
 
     def evaluate(self, target: Target | None, input_bytes: int | None = None) -> None:
         """Fill ``ratio``, ``target`` and ``met`` from the timings, memory and check."""
@@ -154,6 +169,9 @@ class Result:
             chk = self.check or {}
             err = chk.get("max_rel_err")
             ok &= err is not None and err <= target.max_rel_err and chk.get("nan_mismatch", 0) == 0
+        if target.max_errors is not None:
+            errors = (self.check or {}).get("errors")
+            ok &= errors is not None and errors <= target.max_errors
         self.met = bool(ok)
 
 
@@ -478,6 +496,13 @@ def _fmt_time(t: float | None) -> str:
     return f"{t:.2f} s"
 
 
+def _fmt_cell(t: float | None, latency: dict[str, Any] | None) -> str:
+    """A time, or "p50 / p99" for a load run (the latencies of its requests)."""
+    if latency:
+        return f"{_fmt_time(latency['p50_ms'] / 1e3)} / {_fmt_time(latency['p99_ms'] / 1e3)}"
+    return _fmt_time(t)
+
+
 def render_table(results: list[Result], machine: dict[str, Any] | None = None) -> Any:
     """A :class:`rich.table.Table` of the results."""
     from rich.table import Table
@@ -508,8 +533,8 @@ def render_table(results: list[Result], machine: dict[str, Any] | None = None) -
         table.add_row(
             r.name,
             r.size,
-            _fmt_time(r.time_median) if r.status == "ok" else r.status.replace("_", " "),
-            _fmt_time(r.baseline_time),
+            _fmt_cell(r.time_median, r.latency) if r.status == "ok" else r.status.replace("_", " "),
+            _fmt_cell(r.baseline_time, r.baseline_latency),
             "-" if r.ratio is None else f"{r.ratio:.1f}x" if r.ratio >= 1 else f"{r.ratio:.2f}x",
             "-" if r.peak_mb is None else f"{r.peak_mb:,.0f}",
             "-" if err is None else f"{err:.1e}",
@@ -530,8 +555,8 @@ def markdown_table(results: list[Result]) -> str:
             "| " + " | ".join([
                 f"`{r.name}`",
                 r.size,
-                _fmt_time(r.time_median) if r.status == "ok" else r.status.replace("_", " "),
-                _fmt_time(r.baseline_time),
+                _fmt_cell(r.time_median, r.latency) if r.status == "ok" else r.status.replace("_", " "),
+                _fmt_cell(r.baseline_time, r.baseline_latency),
                 "-" if r.ratio is None else f"{r.ratio:.1f}x" if r.ratio >= 1 else f"{r.ratio:.2f}x",
                 "-" if r.peak_mb is None else f"{r.peak_mb:,.0f}",
                 "-" if err is None else f"{err:.1e}",

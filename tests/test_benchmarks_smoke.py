@@ -4,9 +4,9 @@ Timings are never asserted here (they depend on the machine); this only
 checks that every benchmark reports, in the documented format, and that the
 agreement checks between the project's code and its baselines pass.
 
-Marked ``slow``: the tiny run takes ~10-20 s, about half of it one HTML report
-(the report's fixed cost - regime fits, the claims ledger's bootstraps - does
-not shrink with the data).
+Marked ``slow``: the tiny run takes ~25-45 s: one HTML report (the report's fixed
+cost - regime fits, the claims ledger's bootstraps - does not shrink with the
+data) and the API load runs (~10-15 s, most of it starting the server process).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
 
-#: Every benchmark the suite must report (issue 7's five, with their cases); the report's
+#: Every benchmark the suite must report (issue 7's five and issue 6's API load runs, with their cases); the report's
 #: per-stage rows (``e2e.stage.<name>``) follow the report's own stages and are checked apart.
 EXPECTED = {
     "rolling.rrg", "rolling.vol60", "rolling.beta60", "rolling.corr60", "rolling.total",
@@ -32,6 +32,7 @@ EXPECTED = {
     "store.append_day", "store.build_panel",
     "events.event_study",
     "e2e.report", "e2e.report.inprocess", "e2e.claims",
+    "api.cached", "api.uncached",
 }
 #: Cases whose check compares numbers with a baseline (must agree to 1e-9).
 CHECKED = {"rolling.rrg", "rolling.vol60", "rolling.beta60", "rolling.corr60",
@@ -70,6 +71,7 @@ def test_every_benchmark_reports(tiny_run) -> None:
     assert set(names) - stages == EXPECTED, (set(names) - stages) ^ EXPECTED
     assert {"e2e.stage.panel", "e2e.stage.render"} <= stages and len(stages) >= 3, stages
     assert len(names) == len(set(names))
+    assert {"latency", "baseline_latency"} <= set(RESULT_KEYS)
     for r in doc["results"]:
         assert set(RESULT_KEYS) <= set(r), r["name"]
         assert r["status"] in STATUSES
@@ -88,6 +90,28 @@ def test_every_benchmark_reports(tiny_run) -> None:
         if by[name]["status"] == "ok" and total is not None:
             assert by[name]["check"]["claims"] == total
     assert by["rolling.vol60"]["peak_mb"] is not None and by["rolling.vol60"]["target"] != "-"
+
+
+def test_api_load_runs(tiny_run) -> None:
+    """The load runs: zero errors, latency statistics, and the cache behaving as each mix intends."""
+    doc, stdout = tiny_run
+    by = {r["name"]: r for r in doc["results"]}
+    for name, hit_rate in (("api.cached", 1.0), ("api.uncached", 0.0)):
+        r = by[name]
+        assert r["status"] == "ok", (name, r["notes"])
+        assert r["check"]["errors"] == 0 and r["met"] is True and r["target"] == "0 errors", (name, r["check"])
+        lat, base = r["latency"], r["baseline_latency"]
+        for stats in (lat, base):
+            assert stats["errors"] == 0 and stats["statuses"] == {"200": stats["requests"]}, (name, stats)
+            assert 0 < stats["p50_ms"] <= stats["p90_ms"] <= stats["p99_ms"] <= stats["max_ms"], (name, stats)
+            assert stats["throughput_rps"] > 0 and stats["concurrency"] == 20
+        assert base["requests"] == lat["requests"] and r["time_median"] == pytest.approx(lat["p50_ms"] / 1e3)
+        # the server's counters and its X-Cache headers tell the same story
+        assert lat["hit_rate"] == hit_rate and r["check"]["cache_counters_match_headers"], (name, lat)
+        assert "p99" in " ".join(r["notes"]) and f"{name}" in stdout
+    assert by["api.uncached"]["latency"]["distinct"] == by["api.uncached"]["latency"]["requests"]
+    # other rows carry no load statistics
+    assert by["rolling.vol60"]["latency"] is None and by["rolling.vol60"]["baseline_latency"] is None
 
 
 def test_project_code_agrees_with_baselines(tiny_run) -> None:

@@ -3,7 +3,9 @@
 The app (``rotation.api.create_app``) is served by uvicorn in a thread over a synthetic store; Chromium
 (Debian's ``chromium``) opens the overview, a basket is ticked and the start date changed through the
 controls, and the plotly charts must change accordingly (trace names, x range) without a page reload;
-the state must be in the URL (reloading the URL restores the view); API 4xx messages must be shown;
+the state must be in the URL (reloading the URL restores the view); members picked per basket (by
+keyboard and with the all/none buttons) must change the RRG, survive back/forward and a reload; API 4xx
+messages must be shown;
 every page must draw without JavaScript errors and without any request leaving the loopback server.
 Screenshots go to the test's tmp dir. Skipped cleanly without Chromium, FastAPI or uvicorn.
 """
@@ -38,6 +40,21 @@ CHART = """(id => {
           x1: xs.length ? xs[0][xs[0].length - 1] : null};
 })"""
 READY = "window.ROTATION && window.ROTATION.ready === true"
+#: The RRG's tails by series name ({name: [[ratio, momentum], ...]}), the latest markers left out.
+RRG_TAILS = """(() => {
+  const el = document.getElementById('chart-rrg');
+  if (!el || !el.data) return null;
+  return Object.fromEntries(el.data.filter(t => t.mode === 'lines+markers').map(t => [t.name, t.x.map((x, i) => [x, t.y[i]])]));
+})()"""
+#: Picked member checkboxes of the picker (value per basket group) and its toggle's state.
+PICKER = """(() => ({
+  checked: Array.from(document.querySelectorAll('#members-groups input[name=member]:checked')).map(c => c.dataset.basket + ':' + c.value),
+  open: !document.getElementById('members-panel').hidden,
+  expanded: document.getElementById('members-toggle').getAttribute('aria-expanded'),
+  label: document.getElementById('members-toggle').textContent,
+  focus: document.activeElement && (document.activeElement.id || document.activeElement.value || document.activeElement.tagName),
+}))()"""
+_KEYS = {"Enter": ("Enter", 13, "\r"), " ": ("Space", 32, " "), "Escape": ("Escape", 27, ""), "Tab": ("Tab", 9, "")}
 
 
 def _free_port() -> int:
@@ -98,6 +115,20 @@ def _wait_chart(page, chart: str, predicate: str, timeout: float = 60) -> dict:
     return page.evaluate(f"{CHART}('{chart}')")
 
 
+def _press(page, key: str) -> None:
+    """A real key press (DevTools Input domain) on the focused element: keyboard access, not .click()."""
+    code, vk, text = _KEYS[key]
+    event = {"key": key, "code": code, "windowsVirtualKeyCode": vk, "nativeVirtualKeyCode": vk}
+    page.send("Input.dispatchKeyEvent", {"type": "keyDown", **event, **({"text": text} if text else {})})
+    page.send("Input.dispatchKeyEvent", {"type": "keyUp", **event})
+
+
+def _wait_rrg(page, predicate: str, timeout: float = 60) -> dict[str, list]:
+    """The RRG's tails once ``predicate`` (JS over ``t``, the tails by name) holds and the page is idle."""
+    page.wait_for(f"{READY} && (t => t && ({predicate}))({RRG_TAILS})", timeout=timeout)
+    return page.evaluate(RRG_TAILS)
+
+
 def test_overview_controls_update_charts_and_url(server: str, browser: Browser, tmp_path: Path) -> None:
     page = _open(browser, f"{server}/#overview?start=2022-01-03&baskets=ai_compute,crypto_majors")
     levels = _wait_chart(page, "chart-levels", "c.traces > 0")
@@ -141,6 +172,87 @@ def test_overview_controls_update_charts_and_url(server: str, browser: Browser, 
     assert again.evaluate("document.querySelector('#controls [name=start]').value") == "2023-06-01"
     assert again.evaluate("document.querySelector('#baskets input[value=ai_cloud]').checked") is True
     for name in ("overview-before.png", "overview-after.png"):
+        png = (tmp_path / name).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+def test_member_picker(server: str, browser: Browser, tmp_path: Path) -> None:
+    """Pick members per basket (keyboard and buttons), see the RRG change, the URL keep it, back/reload."""
+    page = _open(browser, f"{server}/#overview?start=2022-01-03&baskets=ai_compute,crypto_majors",
+                 width=1366, height=768)
+    before = _wait_rrg(page, "Object.keys(t).length > 0")
+    assert set(before) == {"ai_compute", "crypto_majors"}, before
+    state = page.evaluate(PICKER)
+    assert state["checked"] == [] and not state["open"] and state["expanded"] == "false", state
+    page.evaluate("window.__same_document = 1")
+
+    # keyboard: Enter on the toggle opens the picker on its first member; Space ticks it
+    page.evaluate("document.getElementById('members-toggle').focus()")
+    _press(page, "Enter")
+    state = page.evaluate(PICKER)
+    assert state["open"] and state["expanded"] == "true" and state["focus"] == "NVDA", state
+    groups = page.evaluate("Array.from(document.querySelectorAll('#members-groups fieldset')).map(f => f.dataset.basket)")
+    assert groups == ["ai_compute", "crypto_majors"], groups  # one group per chosen basket
+    _press(page, " ")
+    one = _wait_rrg(page, "'NVDA' in t")
+    assert set(one) == {"ai_compute", "crypto_majors", "NVDA"}, one
+    assert one["ai_compute"] == before["ai_compute"]  # the baskets' tails do not move
+    assert len(one["NVDA"]) == 8 and one["NVDA"] != one["ai_compute"]  # tail=8 weekly points
+    assert page.evaluate(PICKER)["focus"] == "NVDA", "focus must stay on the box just toggled"
+
+    # "all" of crypto_majors: its five members (XRP and BNB have no prices: the API says so)
+    page.evaluate("document.querySelector('#members-groups button[data-act=all][data-basket=crypto_majors]').click()")
+    many = _wait_rrg(page, "'BTC' in t")
+    assert set(many) == {"ai_compute", "crypto_majors", "NVDA", "BTC", "ETH", "SOL"}, many
+    page.wait_for("!document.getElementById('note-rrg').hidden")
+    note = page.evaluate("document.getElementById('note-rrg').textContent")
+    assert "XRP" in note and "BNB" in note, note
+    state = page.evaluate(PICKER)
+    assert state["checked"] == ["ai_compute:NVDA", "crypto_majors:BTC", "crypto_majors:ETH", "crypto_majors:SOL",
+                                "crypto_majors:XRP", "crypto_majors:BNB"], state
+    assert "6 picked" in state["label"], state
+    # the open panel fits a 1366x768 laptop screen and moves nothing (it overlays the charts)
+    box = page.evaluate("(r => [r.left, r.top, r.right, r.bottom])(document.getElementById('members-panel').getBoundingClientRect())")
+    assert box[0] >= 0 and box[2] <= 1366 and box[3] <= 768, box
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    page.screenshot(tmp_path / "picker-open.png", full_page=False)
+    _press(page, "Escape")
+    state = page.evaluate(PICKER)
+    assert not state["open"] and state["focus"] == "members-toggle", state
+
+    # the RRG's member view: members only
+    page.evaluate("""(() => { const el = document.querySelector('#controls [name=rrg]');
+        el.value = 'members'; el.dispatchEvent(new Event('change', {bubbles: true})); })()""")
+    members = _wait_rrg(page, "!('ai_compute' in t)")
+    assert set(members) == {"NVDA", "BTC", "ETH", "SOL"}, members
+    assert members["NVDA"] == one["NVDA"]
+    page.screenshot(tmp_path / "rrg-members-only.png", full_page=False)
+    hash_ = unquote(page.evaluate("location.hash"))
+    assert "symbols=NVDA,BTC,ETH,SOL,XRP,BNB" in hash_ and "rrg=members" in hash_, hash_
+    assert page.evaluate("window.__same_document") == 1, "the page reloaded instead of updating"
+
+    # back: the previous view (baskets and members); forward: members only again
+    page.evaluate("history.back()")
+    assert set(_wait_rrg(page, "'ai_compute' in t")) == set(many)
+    assert page.evaluate("document.querySelector('#controls [name=rrg]').value") == "both"
+    page.evaluate("history.forward()")
+    assert set(_wait_rrg(page, "!('ai_compute' in t)")) == set(members)
+
+    # a fresh tab on the URL: the same picks, the same graph
+    again = _open(browser, f"{server}/{hash_}", width=1366, height=768)
+    assert _wait_rrg(again, "Object.keys(t).length > 0") == members
+    assert again.evaluate(PICKER)["checked"] == state["checked"]
+    # "none" of crypto_majors leaves NVDA; "clear all" leaves nothing to plot in the member view
+    again.evaluate("document.getElementById('members-toggle').click()")
+    again.evaluate("document.querySelector('#members-groups button[data-act=none][data-basket=crypto_majors]').click()")
+    assert set(_wait_rrg(again, "!('BTC' in t)")) == {"NVDA"}
+    again.evaluate("document.querySelector('#members-panel button[data-act=clear]').click()")
+    again.wait_for(f"{READY} && document.getElementById('chart-rrg').getAttribute('data-empty') !== null")
+    assert "no members picked" in again.evaluate("document.getElementById('chart-rrg').getAttribute('data-empty')")
+    assert again.evaluate(PICKER)["checked"] == [] and "symbols=" not in again.evaluate("location.hash")
+    for p in (page, again):
+        assert _js_errors(p) == [] and p.evaluate("window.ROTATION.errors") == []
+    for name in ("picker-open.png", "rrg-members-only.png"):
         png = (tmp_path / name).read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
 

@@ -1,7 +1,9 @@
 /* rotation dashboard: vanilla JS over the REST API (/api/v1). No statistics here: every number
  * drawn comes from an API response; this file only reshapes JSON for plotly and tables.
  *
- * State lives in the URL hash: "#<page>?key=value&..." so a view can be shared and reloaded.
+ * State lives in the URL hash: "#<page>?key=value&..." so a view can be shared and reloaded (and
+ * back/forward step through views): baskets, the members picked per basket ("symbols", the RRG's
+ * parameter), what the RRG plots ("rrg": both or members), dates, windows, benchmark, pair a/b.
  * Exposed for tests: window.ROTATION = {state, loads, errors, ready}.
  */
 (function () {
@@ -12,11 +14,14 @@
   const DEFAULTS = {
     start: "", end: "", frequency: "W", benchmark: "SPY", ratio_window: "12", momentum_window: "12",
     tail: "8", window: "13", a: "ai_compute", b: "crypto_majors", baskets: "ai_compute,crypto_majors",
-    symbols: "", as_of: "",
+    symbols: "", rrg: "both", as_of: "",
   };
-  // Okabe-Ito colour-blind-safe palette, then plotly's defaults
+  // the API's limit on names per list parameter (rotation.api._params.LIMITS["max_names"])
+  const MAX_MEMBERS = 30;
+  // Okabe-Ito colour-blind-safe palette, then plotly defaults unlike any of those (a chart of many picked
+  // members must not draw two near-identical blues or oranges)
   const COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
+    "#8c564b", "#9467bd", "#7f7f7f", "#bcbd22", "#17becf", "#e377c2"];
   const QUADRANT_FILL = {leading: "rgba(0,158,115,0.08)", weakening: "rgba(230,159,0,0.10)",
     lagging: "rgba(213,94,0,0.08)", improving: "rgba(0,114,178,0.08)"};
 
@@ -180,13 +185,13 @@
     const el = document.getElementById(id);
     return Object.assign({}, BASE_LAYOUT, {title: {text: el.dataset.title || "", x: 0, font: {size: 14}}}, extra || {});
   }
-  async function draw(id, traces, extra) {
+  async function draw(id, traces, extra, emptyText) {
     const el = document.getElementById(id);
     el.classList.remove("loading");
     el.removeAttribute("data-empty");
     el.removeAttribute("data-failed");
     if (!traces.length) {
-      el.setAttribute("data-empty", "no data for this selection");
+      el.setAttribute("data-empty", emptyText || "no data for this selection");
       traces = [];
     }
     await Plotly.react(el, traces, layout(id, extra), {responsive: true, displaylogo: false});
@@ -272,11 +277,14 @@
       const t = ev.target;
       if (t.name === "basket") {
         st.baskets = Array.from(fs.querySelectorAll("input:checked")).map(c => c.value).join(",");
+      } else if (t.name === "member") {
+        st.symbols = togglePicked(selectedMembers(st), [t.value], t.checked).join(",");
       } else if (t.name && t.name in DEFAULTS) {
         st[t.name] = t.value.trim();
       }
       writeState(st);
     });
+    setupPicker();
     // "as of" sits on the claims page, outside the form element (associated with form="controls")
     document.getElementById("as_of").addEventListener("change", ev => {
       writeState(Object.assign({}, R.state, {as_of: ev.target.value}));
@@ -290,6 +298,7 @@
     }
     const chosen = new Set(selectedBaskets(st));
     for (const cb of document.querySelectorAll("#baskets input")) cb.checked = chosen.has(cb.value);
+    syncPicker(st);
     for (const a of document.querySelectorAll("#tabs a")) {
       a.classList.toggle("active", a.dataset.page === R.page);
       // keep the query string when switching tabs, so the view stays the same
@@ -298,17 +307,152 @@
     for (const s of document.querySelectorAll("main > section")) s.hidden = s.dataset.page !== R.page;
   }
 
+  // ---------------------------------------------------------------- member picker
+  // One group of checkboxes per chosen basket (members from /universe), plus the picked symbols that
+  // belong to none of them (e.g. from a shared URL) so they can be seen and removed. The picked set
+  // is the hash's "symbols" (the RRG's parameter); the DOM is rebuilt only when the groups change, so
+  // keyboard focus stays on the box just toggled.
+  function selectedMembers(st) { return [...new Set(st.symbols.split(",").map(s => s.trim()).filter(Boolean))]; }
+  function basketMembers(name) {
+    const b = ((R.universe && R.universe.baskets) || []).find(x => x.name === name);
+    return b ? (b.members || []) : [];
+  }
+  /** ``picked`` with ``symbols`` added (in order, up to MAX_MEMBERS) or removed. */
+  function togglePicked(picked, symbols, on) {
+    if (!on) return picked.filter(s => !symbols.includes(s));
+    const out = picked.slice();
+    for (const s of symbols) if (!out.includes(s) && out.length < MAX_MEMBERS) out.push(s);
+    return out;
+  }
+  function setPicked(list) { writeState(Object.assign({}, R.state, {symbols: list.join(",")})); }
+  function openPicker(open) {
+    const toggle = document.getElementById("members-toggle");
+    document.getElementById("members-panel").hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open) {
+      // straight to the first member (a selector list would match in document order: the header's buttons)
+      const first = document.querySelector("#members-groups input:not(:disabled)") || document.querySelector("#members-panel button");
+      if (first) first.focus();
+    }
+  }
+  function setupPicker() {
+    const box = document.getElementById("members");
+    const toggle = document.getElementById("members-toggle");
+    toggle.addEventListener("click", () => openPicker(toggle.getAttribute("aria-expanded") !== "true"));
+    box.addEventListener("click", ev => {
+      const act = ev.target.dataset && ev.target.dataset.act;
+      if (!act) return;
+      const picked = selectedMembers(R.state);
+      if (act === "close") { openPicker(false); toggle.focus(); }
+      else if (act === "clear") setPicked([]);
+      else if (act === "all" || act === "none") {
+        const members = ev.target.dataset.basket ? basketMembers(ev.target.dataset.basket)
+          : selectedMembers(R.state).filter(s => !selectedBaskets(R.state).flatMap(basketMembers).includes(s));
+        setPicked(togglePicked(picked, members, act === "all"));
+      }
+    });
+    box.addEventListener("keydown", ev => {
+      if (ev.key === "Escape" && !document.getElementById("members-panel").hidden) {
+        ev.preventDefault();
+        openPicker(false);
+        toggle.focus();
+      }
+    });
+    // a click anywhere else closes it, as a menu would
+    document.addEventListener("click", ev => { if (!box.contains(ev.target)) openPicker(false); });
+  }
+  let pickerKey = null;
+  function syncPicker(st) {
+    const groups = document.getElementById("members-groups");
+    const chosen = selectedBaskets(st).filter(b => basketMembers(b).length);
+    const picked = selectedMembers(st);
+    const grouped = new Set(chosen.flatMap(basketMembers));
+    const others = picked.filter(s => !grouped.has(s));
+    const key = chosen.join(",") + "|" + others.join(",");
+    if (key !== pickerKey) {
+      pickerKey = key;
+      const f = document.activeElement;
+      const focusKey = f && groups.contains(f) ? (f.dataset.basket || "") + ":" + (f.value || f.dataset.act) : null;
+      groups.textContent = "";
+      const names = new Map(((R.universe && R.universe.instruments) || []).map(i => [i.symbol, i.name || ""]));
+      const group = (basket, legendText, members) => {
+        const fs = document.createElement("fieldset");
+        fs.className = "mgroup";
+        fs.dataset.basket = basket;
+        const lg = document.createElement("legend");
+        lg.textContent = legendText;
+        const count = document.createElement("span");
+        count.className = "mcount";
+        lg.append(" ", count);
+        fs.appendChild(lg);
+        for (const act of ["all", "none"]) {
+          const btn = document.createElement("button");
+          btn.type = "button"; btn.dataset.act = act; btn.dataset.basket = basket; btn.textContent = act;
+          btn.setAttribute("aria-label", (act === "all" ? "Pick every member of " : "Pick no member of ") + legendText);
+          fs.appendChild(btn);
+        }
+        for (const m of members) {
+          const lab = document.createElement("label");
+          if (names.get(m)) lab.title = names.get(m);
+          const cb = document.createElement("input");
+          cb.type = "checkbox"; cb.name = "member"; cb.value = m; cb.dataset.basket = basket;
+          lab.append(cb, " " + m);
+          fs.appendChild(lab);
+        }
+        groups.appendChild(fs);
+      };
+      for (const b of chosen) group(b, b, basketMembers(b));
+      if (others.length) group("", "other picked", others);
+      if (!chosen.length && !others.length) {
+        const p = document.createElement("p");
+        p.className = "hint";
+        p.textContent = "Tick a basket to pick its members.";
+        groups.appendChild(p);
+      }
+      if (focusKey) {
+        const again = [...groups.querySelectorAll("input, button")].find(e => (e.dataset.basket || "") + ":" + (e.value || e.dataset.act) === focusKey);
+        // the box just used may be gone (an "other picked" member removed): stay inside the picker
+        (again || groups.querySelector("input:not(:disabled), button") || document.getElementById("members-toggle")).focus();
+      }
+    }
+    const set = new Set(picked);
+    const full = picked.length >= MAX_MEMBERS;
+    for (const cb of groups.querySelectorAll("input[name=member]")) {
+      cb.checked = set.has(cb.value);
+      cb.disabled = full && !cb.checked;
+    }
+    for (const fs of groups.querySelectorAll(".mgroup")) {
+      const boxes = [...fs.querySelectorAll("input[name=member]")];
+      fs.querySelector(".mcount").textContent = boxes.filter(c => c.checked).length + "/" + boxes.length;
+    }
+    document.getElementById("members-limit").textContent = full ? "at most " + MAX_MEMBERS + " members (the API's limit)" : "";
+    document.getElementById("members-count").textContent = !picked.length ? "none"
+      : picked.length <= 2 ? picked.join(", ") : picked.length + " picked";
+  }
+
   // ---------------------------------------------------------------- pages
   const PAGE_LOADERS = {
     overview(st, gen) {
       return Promise.all([
         panel(["chart-rrg"], async stale => {
-          const p = Object.assign(range(st), {baskets: st.baskets, symbols: st.symbols, benchmark: st.benchmark,
-            ratio_window: st.ratio_window, momentum_window: st.momentum_window, tail: st.tail});
+          const membersOnly = st.rrg === "members";
+          const note = document.getElementById("note-rrg");
+          note.hidden = true;
+          if (membersOnly && !st.symbols) {
+            await draw("chart-rrg", [], {}, "no members picked: choose them under \u201cMembers\u201d above");
+            headline({}, "rrg");
+            return;
+          }
+          const p = Object.assign(range(st), {baskets: membersOnly ? "" : st.baskets, symbols: st.symbols,
+            benchmark: st.benchmark, ratio_window: st.ratio_window, momentum_window: st.momentum_window, tail: st.tail});
           const j = await api("/rrg", p);
           if (stale()) return;
           await drawRRG(j);
           headline(j, "rrg");
+          // members without prices are left out by the API: say which
+          const notes = (j && j.notes) || [];
+          note.textContent = notes.length ? "Relative rotation graph: " + notes.join("; ") : "";
+          note.hidden = !notes.length;
         }, gen),
         panel(["chart-levels"], async stale => {
           const j = await api("/baskets/levels", Object.assign(range(st), {baskets: st.baskets, frequency: st.frequency}));
@@ -450,19 +594,24 @@
     const groups = new Map();
     for (const r of tails) { const n = nameOf(r); if (!groups.has(n)) groups.set(n, []); groups.get(n).push(r); }
     const traces = [];
-    let i = 0;
+    // a series keeps its colour whatever else is shown (baskets + members vs members only): colours
+    // follow the position in "chosen baskets, then picked members"
+    const order = [...selectedBaskets(R.state), ...selectedMembers(R.state)];
+    const seen = [...groups.keys(), ...latest.map(nameOf)];
+    const colourOf = n => COLOURS[(order.includes(n) ? order.indexOf(n) : order.length + seen.indexOf(n)) % COLOURS.length];
+    // labels on the latest points only while they stay legible; the legend and hover name them all
+    const label = new Set([...groups.keys(), ...latest.map(nameOf)]).size <= 4;
     for (const [name, rows] of groups) {
-      const colour = COLOURS[i++ % COLOURS.length];
+      const colour = colourOf(name);
       traces.push({type: "scatter", mode: "lines+markers", name, legendgroup: name, x: rows.map(r => r.rs_ratio), y: rows.map(r => r.rs_momentum),
         text: rows.map(r => r.date), hovertemplate: name + "<br>%{text}<br>ratio %{x:.2f}<br>momentum %{y:.2f}<extra></extra>",
         line: {color: colour, width: 2}, marker: {color: colour, size: 5}});
     }
-    i = 0;
     for (const r of latest) {
       const name = nameOf(r);
-      const colour = groups.size ? COLOURS[[...groups.keys()].indexOf(name) % COLOURS.length] : COLOURS[i++ % COLOURS.length];
+      const colour = colourOf(name);
       if (r.rs_ratio === null || r.rs_momentum === null) continue;
-      traces.push({type: "scatter", mode: "markers+text", name: groups.has(name) ? name + " (latest)" : name, legendgroup: name, showlegend: !groups.has(name),
+      traces.push({type: "scatter", mode: label ? "markers+text" : "markers", name: groups.has(name) ? name + " (latest)" : name, legendgroup: name, showlegend: !groups.has(name),
         x: [r.rs_ratio], y: [r.rs_momentum], text: [name], textposition: "top center",
         hovertemplate: name + " " + (r.quadrant || "") + "<br>" + (r.date || "") + "<extra></extra>", marker: {color: colour, size: 11, line: {color: "#fff", width: 1}}});
     }
@@ -477,7 +626,11 @@
     const shapes = [quad(100, span, 100, span, "leading"), quad(100, span, -span, 100, "weakening"),
       quad(-span, 100, -span, 100, "lagging"), quad(-span, 100, 100, span, "improving")];
     const ann = (x, y, text, xa, ya) => ({xref: "paper", yref: "paper", x, y, text, showarrow: false, xanchor: xa, yanchor: ya, font: {size: 11, color: "#555"}});
-    await draw("chart-rrg", traces, {hovermode: "closest", shapes,
+    // many series: a legend in one column on the right (a wrapped one below runs into the x-axis title)
+    const many = traces.filter(t => t.showlegend !== false).length > 5;
+    const side = many ? {legend: {orientation: "v", x: 1.01, xanchor: "left", y: 1, yanchor: "top"},
+      margin: Object.assign({}, BASE_LAYOUT.margin, {r: 8})} : {};
+    await draw("chart-rrg", traces, {hovermode: "closest", shapes, ...side,
       annotations: [ann(1, 1, "Leading", "right", "top"), ann(1, 0, "Weakening", "right", "bottom"), ann(0, 0, "Lagging", "left", "bottom"), ann(0, 1, "Improving", "left", "top")],
       xaxis: {title: {text: "RS-Ratio (vs " + (j && j.benchmark || R.state.benchmark) + ")"}, gridcolor: "#e6e6e6", zeroline: false, range: [100 - hx, 100 + hx]},
       yaxis: {title: {text: "RS-Momentum"}, gridcolor: "#e6e6e6", zeroline: false, range: [100 - hy, 100 + hy]}});
@@ -487,7 +640,10 @@
   const HEAD = {};
   function headline(j, kind) {
     if (kind === "rrg") {
-      HEAD.rrg = records(j, ["points", "latest"]).filter(r => r.quadrant !== undefined).map(r => ({label: String(r.series ?? r.symbol ?? r.index) + " quadrant", value: r.quadrant ?? "\u2013", cls: r.quadrant}));
+      // one card per basket; picked members are read off the chart (a card each would push it off screen)
+      const baskets = new Set(((R.universe && R.universe.baskets) || []).map(b => b.name));
+      HEAD.rrg = records(j, ["points", "latest"]).filter(r => r.quadrant !== undefined)
+        .filter(r => !baskets.size || baskets.has(String(r.series ?? r.symbol ?? r.index))).map(r => ({label: String(r.series ?? r.symbol ?? r.index) + " quadrant", value: r.quadrant ?? "\u2013", cls: r.quadrant}));
     } else if (kind === "levels") {
       const w = j.levels;
       HEAD.levels = w ? Object.entries(w.cols).map(([n, ys]) => {
