@@ -10,7 +10,9 @@ late listings and missing prints) against one benchmark series:
 ``rolling.corr60``   60-day correlation vs the benchmark (``comovement.rolling_correlation``);
 ``rolling.total``    the four together (the issue's "total under 3 s").
 
-Baselines are the straightforward pandas ``.rolling()`` versions of the same
+Each case's notes say which path the project's kernels took (numba or the
+NumPy fallback; ``ROTATION_NUMBA=0`` forces the latter). Baselines are the
+straightforward pandas ``.rolling()`` versions of the same
 definitions (pairwise-complete rows for beta: the benchmark's variance is taken
 on the rows where the instrument is valid, as the project defines beta).
 """
@@ -53,6 +55,17 @@ def baseline_beta(returns: pd.DataFrame, bench: pd.Series, window: int) -> pd.Da
     return returns.rolling(window).cov(b) / b.rolling(window).var()
 
 
+def _kernel_path(cells: int) -> str:
+    """Which path the project's rolling kernels take at this size (``ROTATION_NUMBA``, numba installed)."""
+    from rotation.analytics import _rolling
+
+    if _rolling._numba_for(cells) is None:
+        return "kernel path: NumPy (ROTATION_NUMBA=0, numba not installed, or below the size threshold)"
+    import numba
+
+    return f"kernel path: numba {numba.__version__}, {numba.get_num_threads()} threads"
+
+
 def run(ctx: Context) -> None:
     T, N = SIZES[ctx.profile]
     size = f"{T:,} x {N:,}"
@@ -65,7 +78,8 @@ def run(ctx: Context) -> None:
     risk = import_module("rotation.analytics.risk")
     rrg_mod = import_module("rotation.analytics.rrg")
 
-    ctx.log(f"rolling: generating {size} panel")
+    path = _kernel_path(T * N)
+    ctx.log(f"rolling: generating {size} panel ({path})")
     prices, bench = factor_panel(T, N, seed=7)
     returns = prices / prices.shift(1) - 1.0
     bench_ret = bench / bench.shift(1) - 1.0
@@ -86,7 +100,8 @@ def run(ctx: Context) -> None:
         baseline_label="pandas rolling mean/std z-scores",
         check=check_rrg, target=KERNEL_TARGET, input_bytes=in_bytes,
         notes=[f"rrg(..., weekly=False, ratio_window={w}, momentum_window={w}); checks RS-Ratio and RS-Momentum; "
-               "input bytes = the price frame"],
+               "input bytes = the price frame; peak includes the three (T, N) outputs of RRGResult "
+               "(rs, ratio, momentum), i.e. at least 3x the input", path],
     )
     parts.append(r)
 
@@ -96,6 +111,7 @@ def run(ctx: Context) -> None:
         baseline=lambda: returns.rolling(w).std() * np.sqrt(252.0),
         baseline_label="df.rolling(60).std() * sqrt(252)",
         check=compare_arrays, target=KERNEL_TARGET, input_bytes=in_bytes,
+        notes=[path],
     )
     parts.append(r)
 
@@ -105,6 +121,7 @@ def run(ctx: Context) -> None:
         baseline=lambda: baseline_beta(returns, bench_ret, w),
         baseline_label="df.rolling(60).cov(b) / b.rolling(60).var() (b masked pairwise)",
         check=compare_arrays, target=KERNEL_TARGET, input_bytes=in_bytes,
+        notes=[path],
     )
     parts.append(r)
 
@@ -114,6 +131,7 @@ def run(ctx: Context) -> None:
         baseline=lambda: returns.rolling(w).corr(bench_ret),
         baseline_label="df.rolling(60).corr(bench)",
         check=compare_arrays, target=KERNEL_TARGET, input_bytes=in_bytes,
+        notes=[path],
     )
     parts.append(r)
 

@@ -13,6 +13,10 @@ environment variable              meaning
 ``FRED_API_KEY``                  use FRED's keyed JSON API instead of the CSV download
 ``COINGECKO_API_KEY``             CoinGecko demo key (``x-cg-demo-api-key``)
 ``COINGECKO_PRO_API_KEY``         CoinGecko pro key (pro host and header)
+``ROTATION_NUMBA``                rolling kernels' numba accelerator (``fast``
+                                  extra): unset/``auto`` = on arrays of 1M+
+                                  cells, ``0`` = never (pure NumPy), ``1`` =
+                                  always; same results either way
 ================================  =============================================
 
 The default store is ``$ROTATION_HOME/rotation.duckdb`` with ``ROTATION_HOME``
@@ -24,8 +28,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-__all__ = ["Settings", "default_store_path"]
+__all__ = ["Settings", "default_store_path", "numba_mode"]
 
 
 def _home() -> Path:
@@ -44,6 +49,20 @@ def default_store_path() -> Path:
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def numba_mode() -> Literal["auto", "on", "off"]:
+    """``ROTATION_NUMBA``, read at each call: ``off`` (0/false/no/off), ``on`` (1/true/yes/on) or ``auto``.
+
+    ``auto`` (unset or anything else): the rolling kernels use numba, when it
+    is installed, for arrays large enough that loading it pays off; ``on``:
+    whenever it is installed; ``off``: the pure-NumPy path. Both paths give
+    the same results; this only trades start-up time for speed.
+    """
+    value = (os.environ.get("ROTATION_NUMBA") or "").strip().lower()
+    if value in {"0", "false", "no", "off"}:
+        return "off"
+    return "on" if _truthy(value) else "auto"
 
 
 @dataclass(frozen=True, slots=True)

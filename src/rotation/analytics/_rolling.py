@@ -53,6 +53,21 @@ an earlier result (bit for bit).
 Memory: one output array plus a few ``(L, N)`` work buffers reused across
 blocks; prefix sums for wide frames use an in-cache row loop because numpy's
 axis-0 ``cumsum`` is slow on C-ordered arrays.
+
+Numba accelerator
+-----------------
+With the optional ``fast`` extra (numba) var / std / z-score, cov / corr /
+beta and the fused RRG lines run in :mod:`._rolling_numba`: the same
+algorithm, tile by tile (32 columns, in parallel), in the same floating-point
+order, so both paths return the same bits (tested); the exact two-pass sums
+above are added in row order on both paths for that reason. The numba path
+is taken when numba is importable, ``ROTATION_NUMBA`` is not ``0``
+(:func:`rotation.config.numba_mode`) and the array has at least
+:data:`_NUMBA_MIN_CELLS` cells (``ROTATION_NUMBA=1``: any size), so small
+inputs (the default universe, ~40 x 2,000) never import numba or load
+compiled code. Two-series kernels read a single benchmark series per column
+instead of broadcasting it to (T, N). Results are F-ordered (T, N) arrays,
+which pandas wraps without a copy.
 """
 
 from __future__ import annotations
@@ -65,6 +80,7 @@ import numpy as np
 import pandas as pd
 
 from rotation._typing import ArrayOrPandas, Float64Array2D
+from rotation.config import numba_mode
 from rotation.errors import DataError, ParameterError
 
 __all__ = [
@@ -92,6 +108,49 @@ _ROWLOOP_MIN_COLS = 256
 _TARGET_BLOCK_CELLS = 1 << 18
 #: Windows with SS < prefix magnitude * this ratio are recomputed exactly.
 _REFINE_RATIO = 1e-5
+#: Arrays with at least this many cells use the numba kernels (``ROTATION_NUMBA``
+#: unset or ``auto``, numba installed). Below it the NumPy path (~0.1 s per million
+#: cells) is cheaper than importing numba and loading its cached machine code
+#: (~0.5 s, once per process; the first use after installing also compiles the
+#: kernels: 1-3 min on the busy 2-core development VM, then cached on disk).
+_NUMBA_MIN_CELLS = 1_000_000
+#: Columns per call of the fused RRG kernel: bounds the ln RS work buffer to (T, 256).
+_RRG_CHUNK_COLS = 256
+
+_numba_kernels: Any = None  # the _rolling_numba module, False if numba is missing
+
+
+def _numba_for(cells: int) -> Any:
+    """The numba kernel module when the numba path should run for ``cells`` cells, else None.
+
+    ``ROTATION_NUMBA=0``: never; ``1``: always (any size, when installed);
+    unset/``auto``: from :data:`_NUMBA_MIN_CELLS` cells. numba is imported
+    here on first use only, so ``import rotation`` never imports it.
+    """
+    global _numba_kernels
+    mode = numba_mode()
+    if mode == "off" or (mode == "auto" and cells < _NUMBA_MIN_CELLS):
+        return None
+    if _numba_kernels is None:
+        try:
+            from rotation.analytics import _rolling_numba
+        except ImportError:  # the optional 'fast' extra is not installed
+            _numba_kernels = False
+        else:
+            _numba_kernels = _rolling_numba
+    return _numba_kernels or None
+
+
+def _raise_first_inf(first_rows: np.ndarray, name: str) -> None:
+    """DataError at the first (row, column) holding +-inf; ``first_rows``: per column, -1 if none."""
+    hit = first_rows >= 0
+    if hit.any():
+        row = int(first_rows[hit].min())
+        col = int(np.flatnonzero(first_rows == row)[0])
+        raise DataError(
+            f"{name} holds an infinite value at row {row}, column {col}; "
+            "rolling kernels accept finite values and NaN only"
+        )
 
 
 # --------------------------------------------------------------------- inputs
@@ -375,15 +434,26 @@ def _gather_windows(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, window: i
     return view[rows, inv]
 
 
+def _seq_sum(a: np.ndarray) -> np.ndarray:
+    """Row sums of a (K, w) array added left to right.
+
+    ``a.sum(axis=1)`` uses pairwise summation; the numba kernels add in row
+    order, and both paths must give the same bits (see the module notes).
+    """
+    if a.shape[1] == 0:
+        return np.zeros(a.shape[0])
+    return np.cumsum(a, axis=1)[:, -1]
+
+
 def _two_pass(win: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Count, mean and corrected two-pass sum of squared deviations (exact 0 if constant)."""
     n = valid.sum(axis=1).astype(np.float64)
     z = np.where(valid, win, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = z.sum(axis=1) / n
+        mean = _seq_sum(z) / n
         dev = np.where(valid, win - mean[:, None], 0.0)
         # corrected two-pass (Chan, Golub & LeVeque): subtract the residual mean error
-        ss = (dev * dev).sum(axis=1) - dev.sum(axis=1) ** 2 / n
+        ss = _seq_sum(dev * dev) - _seq_sum(dev) ** 2 / n
         hi = np.where(valid, win, -np.inf).max(axis=1)
         lo = np.where(valid, win, np.inf).min(axis=1)
     ss = np.where(hi == lo, 0.0, np.maximum(ss, 0.0))
@@ -411,7 +481,7 @@ def _exact_windows(
         parts = {"n": n, "mean_x": mx, "ssx": ssx}
         if y is not None:
             _, my, ssy = _two_pass(wy, valid)
-            cxy = np.where(valid, (wx - mx[:, None]) * (wy - my[:, None]), 0.0).sum(axis=1)
+            cxy = _seq_sum(np.where(valid, (wx - mx[:, None]) * (wy - my[:, None]), 0.0))
             # exact zero co-moment when either side is constant
             cxy = np.where((ssx == 0) | (ssy == 0), 0.0, cxy)
             parts.update(mean_y=my, ssy=ssy, cxy=cxy)
@@ -548,7 +618,19 @@ def _check_ddof(ddof: Any) -> None:
         raise ParameterError("ddof", f"must be a non-negative integer, got {ddof!r}")
 
 
-def _var_core(arr: np.ndarray, window: int, minp: int, ddof: int) -> np.ndarray:
+def _var_core(
+    arr: np.ndarray, window: int, minp: int, ddof: int, *, std: bool = False
+) -> np.ndarray:
+    """(T, N) rolling variance (``std``: its square root) of a (T, N) float array."""
+    kern = _numba_for(arr.size)
+    if kern is not None:
+        x = np.asfortranarray(arr)
+        out = np.empty(x.shape, order="F")
+        mode = kern.MODE_STD if std else kern.MODE_VAR
+        B = _block_rows(window, x.shape[1])
+        bad = kern.call(kern.var_kernel, x, out, window, minp, ddof, B, mode, 0.0, 0.0)
+        _raise_first_inf(bad, "x")
+        return out
     out = np.empty(arr.shape)
     flagged = _Flagged()
     for blk in _blocks(arr, None, window, squares=True, cross=False):
@@ -564,6 +646,8 @@ def _var_core(arr: np.ndarray, window: int, minp: int, ddof: int) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             val = ex["ssx"] / (ex["n"] - ddof)
         out[rows, cols] = np.where((ex["n"] < minp) | (ex["n"] <= ddof), np.nan, val)
+    if std:
+        np.sqrt(out, out=out)
     return out
 
 
@@ -574,9 +658,7 @@ def rolling_std(
     window, minp = _validate_window(window, min_periods)
     _check_ddof(ddof)
     arr, wrap = _coerce(x)
-    out = _var_core(arr, window, minp, ddof)
-    np.sqrt(out, out=out)
-    return wrap(out)
+    return wrap(_var_core(arr, window, minp, ddof, std=True))
 
 
 def rolling_zscore(
@@ -606,6 +688,26 @@ def rolling_zscore(
     window, minp = _validate_window(window, min_periods)
     _check_ddof(ddof)
     arr, wrap = _coerce(x)
+    return wrap(_zscore_core(arr, window, minp, ddof))
+
+
+def _zscore_core(
+    arr: np.ndarray, window: int, minp: int, ddof: int, flat_tol: float = 0.0, add: float = 0.0
+) -> np.ndarray:
+    """(T, N) rolling z-score of a (T, N) float array, plus ``add``.
+
+    ``flat_tol > 0`` also gives NaN where the window's standard deviation is
+    ``<= flat_tol * (1 + |mean|)`` (flat up to rounding: the RRG rule); with
+    0 only exactly constant windows (std 0) are NaN.
+    """
+    kern = _numba_for(arr.size)
+    if kern is not None:
+        x = np.asfortranarray(arr)
+        out = np.empty(x.shape, order="F")
+        B = _block_rows(window, x.shape[1])
+        bad = kern.call(kern.var_kernel, x, out, window, minp, ddof, B, kern.MODE_Z, flat_tol, add)
+        _raise_first_inf(bad, "x")
+        return out
     out = np.empty(arr.shape)
     flagged = _Flagged()
     ssb = np.empty((_block_rows(window, arr.shape[1]), arr.shape[1]))
@@ -615,21 +717,108 @@ def rolling_zscore(
         flagged.add(_ill_conditioned(ss, blk.magx, blk.n), blk.b0)
         with np.errstate(divide="ignore", invalid="ignore"):
             np.divide(blk.sx, blk.n, out=o)
+            flat = None
+            if flat_tol > 0:
+                mean = blk.cx + o
             np.subtract(blk.dx, o, out=o)
             np.divide(ss, blk.n - ddof, out=ss)
             np.sqrt(ss, out=ss)
             np.divide(o, ss, out=o)
-        o[(blk.n < minp) | (blk.n <= ddof) | ~blk.valid | (ss == 0)] = np.nan
+            if flat_tol > 0:
+                flat = ss <= flat_tol * (1.0 + np.abs(mean))
+        bad = (blk.n < minp) | (blk.n <= ddof) | ~blk.valid | (ss == 0)
+        o[bad if flat is None else bad | flat] = np.nan
     rows, cols = flagged.positions()
     if rows.size:
         ex = _exact_windows(arr, None, rows, cols, window)
         n, ss = ex["n"], ex["ssx"]
         xt = arr[rows, cols]
         with np.errstate(divide="ignore", invalid="ignore"):
-            val = (xt - ex["mean_x"]) / np.sqrt(ss / (n - ddof))
-        bad = (n < minp) | (n <= ddof) | np.isnan(xt) | (ss == 0)
+            sd = np.sqrt(ss / (n - ddof))
+            val = (xt - ex["mean_x"]) / sd
+            bad = (n < minp) | (n <= ddof) | np.isnan(xt) | (ss == 0)
+            if flat_tol > 0:
+                bad |= sd <= flat_tol * (1.0 + np.abs(ex["mean_x"]))
         out[rows, cols] = np.where(bad, np.nan, val)
-    return wrap(out)
+    if add:
+        out += add
+    return out
+
+
+def _rrg_lines(
+    rs: np.ndarray,
+    *,
+    smooth: int,
+    ratio_window: int,
+    ratio_min_periods: int,
+    roc_period: int,
+    momentum_window: int,
+    momentum_min_periods: int,
+    flat_tol: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """RS-Ratio and RS-Momentum (T, N) of relative-strength lines ``rs`` (T, N) (see ``rrg``).
+
+    ``x = ln rs`` (then a ``smooth``-row trailing mean), ``ratio = 100 +
+    z(x)``, ``momentum = 100 + z(ratio_t - ratio_{t-k})`` with the z-scores of
+    :func:`_zscore_core` (``ddof=1``, ``flat_tol``). The numba path does the
+    two z-scores of a column in one visit, reading ``ln rs`` from a
+    (T, 256)-column buffer, and allocates only the two outputs; the NumPy
+    path composes :func:`_ratio_lines` and :func:`_momentum_lines` (same bits).
+    """
+    kern = _numba_for(rs.size)
+    if kern is None:
+        ratio = _ratio_lines(rs, smooth, ratio_window, ratio_min_periods, flat_tol)
+        momentum = _momentum_lines(
+            ratio, roc_period, momentum_window, momentum_min_periods, flat_tol
+        )
+        return ratio, momentum
+    T, N = rs.shape
+    ratio = np.empty((T, N), order="F")
+    momentum = np.empty((T, N), order="F")
+    B1, B2 = _block_rows(ratio_window, N), _block_rows(momentum_window, N)
+    # smoothing is a (T, N) NumPy pass either way; its block rows depend on N, so take it whole
+    smoothed = _smoothed_log(rs, smooth) if smooth > 1 else None
+    buf = np.empty((T, min(N, _RRG_CHUNK_COLS)), order="F")
+    first_inf = np.empty(N, dtype=np.int64)
+    for c0 in range(0, N, _RRG_CHUNK_COLS):
+        c1 = min(N, c0 + _RRG_CHUNK_COLS)
+        if smoothed is None:
+            # NumPy's log, not numba's: the two differ in the last bit for ~1e-4 of inputs
+            x = np.log(rs[:, c0:c1], out=buf[:, : c1 - c0])
+        else:
+            x = np.asfortranarray(smoothed[:, c0:c1])
+        first_inf[c0:c1] = kern.call(
+            kern.rrg_kernel,
+            x, ratio[:, c0:c1], momentum[:, c0:c1], ratio_window, ratio_min_periods, B1,
+            roc_period, momentum_window, momentum_min_periods, B2, flat_tol,
+        )
+    _raise_first_inf(first_inf, "x")
+    return ratio, momentum
+
+
+def _smoothed_log(rs: np.ndarray, smooth: int) -> np.ndarray:
+    """``ln rs`` (T, N), then its ``smooth``-row trailing mean (NaN unless all rows are valid)."""
+    x = np.log(rs)
+    if smooth > 1:
+        x = rolling_mean(x, smooth, smooth)
+    return x
+
+
+def _ratio_lines(
+    rs: np.ndarray, smooth: int, window: int, minp: int, flat_tol: float
+) -> np.ndarray:
+    """RS-Ratio: ``100 + z(ln rs smoothed)`` (T, N)."""
+    return _zscore_core(_smoothed_log(rs, smooth), window, minp, 1, flat_tol, 100.0)
+
+
+def _momentum_lines(
+    ratio: np.ndarray, k: int, window: int, minp: int, flat_tol: float
+) -> np.ndarray:
+    """RS-Momentum: ``100 + z(ratio_t - ratio_{t-k})`` (T, N); the first ``k`` changes are NaN."""
+    change = np.empty(ratio.shape, order="F" if ratio.flags.f_contiguous else "C")
+    change[:k] = np.nan
+    np.subtract(ratio[k:], ratio[:-k], out=change[k:])
+    return _zscore_core(change, window, minp, 1, flat_tol, 100.0)
 
 
 def _pair_core(
@@ -645,6 +834,9 @@ def _pair_core(
     yarr = _coerce_y(x, y, arr.shape[1])
     _check_rows(arr, yarr)
     T, N = arr.shape
+    kern = _numba_for(arr.size)
+    if kern is not None:
+        return wrap(_pair_numba(kern, arr, yarr, window, minp, ddof, kind))
     out = np.empty((T, N))
     flagged = _Flagged()
     ssx_buf = np.empty((_block_rows(window, N), N))
@@ -671,6 +863,29 @@ def _pair_core(
         _finish_pair(val, ex["n"], ex["ssx"], ex["ssy"], kind, minp, ddof)
         out[rows, cols] = val
     return wrap(out)
+
+
+def _pair_numba(
+    kern: Any, arr: np.ndarray, yarr: np.ndarray, window: int, minp: int, ddof: int, kind: str
+) -> np.ndarray:
+    """The numba path of :func:`_pair_core`: ``y`` (T, 1) is read per column, never broadcast."""
+    x, y = np.asfortranarray(arr), np.asfortranarray(yarr)
+    B = _block_rows(window, x.shape[1])
+    yinf = np.isinf(y)
+    if yinf.any():
+        # report what the NumPy path reports first: the block (rows // B) seen first, x before y
+        ry, cy = np.argwhere(yinf)[0]
+        xinf = np.argwhere(np.isinf(x))
+        if not xinf.size or xinf[0][0] // B > ry // B:
+            raise DataError(
+                f"y holds an infinite value at row {int(ry)}, column {int(cy)}; "
+                "rolling kernels accept finite values and NaN only"
+            )
+        _raise_first_inf(np.where(np.isinf(x).any(axis=0), np.isinf(x).argmax(axis=0), -1), "x")
+    code = {"cov": kern.KIND_COV, "corr": kern.KIND_CORR, "beta": kern.KIND_BETA}[kind]
+    out = np.empty(x.shape, order="F")
+    _raise_first_inf(kern.call(kern.pair_kernel, x, y, out, window, minp, ddof, B, code), "x")
+    return out
 
 
 def _finish_pair(

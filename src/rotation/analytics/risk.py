@@ -233,9 +233,12 @@ def rolling_volatility(
     -------
     Same type and shape as ``returns``; NaN where the window is short.
     """
-    frame, _, was_series = _prep(returns)
+    frame, values, was_series = _prep(returns)
     ppy = _ppy(frame, periods_per_year, asset_classes, calendar)
-    out = rolling_std(frame, window, min_periods) * np.sqrt(ppy)
+    # the kernel on the (T, N) values, scaled in place: no second (T, N) array, no pandas copy
+    vol = rolling_std(values, window, min_periods)
+    vol *= np.sqrt(ppy)
+    out = pd.DataFrame(vol, index=frame.index, columns=frame.columns, copy=False)
     return out.iloc[:, 0].rename(returns.name) if was_series else out
 
 

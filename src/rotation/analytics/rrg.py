@@ -68,6 +68,7 @@ import numpy as np
 import pandas as pd
 
 from rotation._typing import PriceFrame, SeriesOrFrame
+from rotation.analytics import _rolling
 from rotation.errors import DataError, ParameterError
 
 if TYPE_CHECKING:
@@ -218,19 +219,11 @@ def relative_strength(
     _check_positive(bench.to_frame(), "benchmark")
     if not bench.notna().any():
         raise DataError("benchmark: no value on any date of prices (indexes do not overlap)")
-    rs = frame.to_numpy() / bench.to_numpy()[:, None] * float(base)
-    return pd.DataFrame(rs, index=frame.index, columns=frame.columns)
-
-
-def _trailing_zscore(x: pd.DataFrame, window: int, min_periods: int) -> pd.DataFrame:
-    # pandas' rolling kernels run forward over the rows, so each output uses rows <= t only.
-    roll = x.rolling(window, min_periods=min_periods)
-    mean = roll.mean()
-    std = roll.std(ddof=1)
-    # A flat window has no defined z-score: NaN rather than +/-inf or a z-score of
-    # rounding noise (a constant-growth line gives a ratio equal up to ~1e-14).
-    flat = std <= _FLAT_TOL * (1.0 + mean.abs())
-    return (x - mean) / std.mask(flat)
+    # in place on one fresh array (P / B, then * base: the same rounding as P / B * base),
+    # handed to pandas without its default copy
+    rs = np.divide(frame.to_numpy(), bench.to_numpy()[:, None])
+    rs *= float(base)
+    return pd.DataFrame(rs, index=frame.index, columns=frame.columns, copy=False)
 
 
 def rs_ratio(
@@ -281,10 +274,11 @@ def rs_ratio(
     if mp > window:
         raise ParameterError("min_periods", f"must not exceed window ({window}), got {mp}")
     _check_positive(frame, "rs")
-    x = np.log(frame)
-    if smooth > 1:
-        x = x.rolling(smooth, min_periods=smooth).mean()
-    return 100.0 + _trailing_zscore(x, window, mp)
+    # trailing kernels (_rolling): each output uses rows <= t only. A flat window has no
+    # defined z-score: NaN rather than +/-inf or a z-score of rounding noise (a
+    # constant-growth line gives a ratio equal up to ~1e-14).
+    ratio = _rolling._ratio_lines(frame.to_numpy(), smooth, window, mp, _FLAT_TOL)
+    return pd.DataFrame(ratio, index=frame.index, columns=frame.columns, copy=False)
 
 
 def rs_momentum(
@@ -330,8 +324,8 @@ def rs_momentum(
     mp = window if min_periods is None else _check_window("min_periods", min_periods, 2)
     if mp > window:
         raise ParameterError("min_periods", f"must not exceed window ({window}), got {mp}")
-    change = frame - frame.shift(k)
-    return 100.0 + _trailing_zscore(change, window, mp)
+    momentum = _rolling._momentum_lines(frame.to_numpy(), k, window, mp, _FLAT_TOL)
+    return pd.DataFrame(momentum, index=frame.index, columns=frame.columns, copy=False)
 
 
 def quadrant(ratio: SeriesOrFrame, momentum: SeriesOrFrame) -> pd.DataFrame:
@@ -584,18 +578,35 @@ def rrg(
         frame = to_weekly(frame)
         freq = "W"
     rs = relative_strength(frame, bench)
-    ratio = rs_ratio(rs, window=ratio_window, smooth=smooth, min_periods=min_periods)
-    mom_mp = None if min_periods is None else min(min_periods, momentum_window)
-    momentum = rs_momentum(ratio, window=momentum_window, roc_period=roc_period, min_periods=mom_mp)
+    if min_periods is not None:
+        # what rs_ratio / rs_momentum check and reject
+        _check_window("min_periods", min_periods, 2)
+        if min_periods > ratio_window:
+            raise ParameterError(
+                "min_periods", f"must not exceed window ({ratio_window}), got {min_periods}"
+            )
     mp1 = ratio_window if min_periods is None else min(min_periods, ratio_window)
-    mp2 = momentum_window if mom_mp is None else mom_mp
+    mp2 = momentum_window if min_periods is None else min(min_periods, momentum_window)
     need = smooth - 1 + mp1 + roc_period + mp2 - 1
-    most = int(rs.notna().sum().max()) if rs.shape[1] else 0
+    most = int(np.count_nonzero(~np.isnan(rs.to_numpy()), axis=0).max()) if rs.shape[1] else 0
     if most < need:
         raise DataError(
             f"too few rows for a rotation graph: a series needs at least {need} joint "
             f"observations with the benchmark at the analysed frequency ({freq}); the longest has {most}"
         )
+    # rs_ratio then rs_momentum, fused: one pass per column, no intermediate (T, N) frames
+    ratio_values, momentum_values = _rolling._rrg_lines(
+        rs.to_numpy(),
+        smooth=smooth,
+        ratio_window=ratio_window,
+        ratio_min_periods=mp1,
+        roc_period=roc_period,
+        momentum_window=momentum_window,
+        momentum_min_periods=mp2,
+        flat_tol=_FLAT_TOL,
+    )
+    ratio = pd.DataFrame(ratio_values, index=rs.index, columns=rs.columns, copy=False)
+    momentum = pd.DataFrame(momentum_values, index=rs.index, columns=rs.columns, copy=False)
     return RRGResult(
         rs=rs,
         ratio=ratio,
