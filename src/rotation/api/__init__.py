@@ -6,7 +6,8 @@ without it.
 
 Layers
 ------
-``app``               :func:`create_app` - the application, middleware, exception mapping
+``app``               :func:`create_app` - the application, middleware, exception mapping; ``ApiState.serve``:
+                      cache hits answered on the event loop, misses computed in worker threads
 ``_routes_data``      health, version, universe, instruments, quality, panel
 ``_routes_analytics`` basket levels, RRG, rotation index, market-cap shares, claims
 ``_params``           parameter parsing/validation (every error names the parameter)

@@ -49,12 +49,18 @@ class ResultCache:
                 self._data.clear()
             self._version = version
 
-    def get(self, key: tuple[Hashable, ...]) -> bytes | None:
+    def get(self, key: tuple[Hashable, ...], *, count_miss: bool = True) -> bytes | None:
+        """The entry under ``key`` (now the most recent), or None; a hit always counts in :attr:`hits`.
+
+        ``count_miss=False`` for a probe whose miss is looked up again (the API's event-loop lookup, repeated in
+        a worker thread), so :attr:`misses` counts each request once. The lock is only ever held for these
+        dict operations, never across a computation, so the event loop may take it.
+        """
         with self._lock:
             self._sync(int(key[-1]))
             value = self._data.get(key)
             if value is None:
-                self.misses += 1
+                self.misses += count_miss
                 return None
             self._data.move_to_end(key)
             self.hits += 1

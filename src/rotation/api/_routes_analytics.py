@@ -24,6 +24,7 @@ from rotation.api._schemas import (
     records,
     split_frame,
 )
+from rotation.api.app import served
 from rotation.errors import DataError, ParameterError
 
 router = APIRouter()
@@ -65,6 +66,7 @@ def _trim(frame: pd.DataFrame, start: pd.Timestamp | None) -> pd.DataFrame:
 
 
 @router.get("/baskets/levels", response_model=BasketLevelsOut, tags=["analytics"], responses=RESPONSES)
+@served
 def basket_levels(
     request: Request,
     baskets: Annotated[str | None, Query(description="Comma-separated baskets (default: ai and crypto baskets).")]
@@ -98,6 +100,7 @@ def basket_levels(
 
 
 @router.get("/rrg", response_model=RrgOut, tags=["analytics"], responses=RESPONSES)
+@served
 def rrg_endpoint(
     request: Request,
     baskets: Annotated[str | None, Query(description="Comma-separated baskets (default: ai and crypto baskets "
@@ -160,6 +163,7 @@ def rrg_endpoint(
 
 
 @router.get("/rotation-index", response_model=RotationIndexOut, tags=["analytics"], responses=RESPONSES)
+@served
 def rotation_index_endpoint(
     request: Request,
     a: Annotated[str, Query(description="Rotation toward this basket.")] = "ai_compute",
@@ -209,6 +213,7 @@ def rotation_index_endpoint(
 
 
 @router.get("/flows/shares", response_model=SharesOut, tags=["analytics"], responses=RESPONSES)
+@served
 def flows_shares(
     request: Request,
     baskets: Annotated[str | None, Query(description="Comma-separated baskets (default: ai and crypto baskets).")]
@@ -246,6 +251,7 @@ def flows_shares(
 
 
 @router.get("/claims", response_model=LedgerOut, tags=["claims"], responses=RESPONSES)
+@served
 def claims_endpoint(
     request: Request,
     as_of: Annotated[str | None, Query(description="Evaluate with data known on this date (YYYY-MM-DD).")] = None,

@@ -20,6 +20,7 @@ from rotation.api._schemas import (
     records,
     split_frame,
 )
+from rotation.api.app import served
 from rotation.errors import ParameterError
 
 router = APIRouter()
@@ -55,6 +56,7 @@ def _state(request: Request) -> Any:
 
 
 @router.get("/health", response_model=Health, tags=["meta"], responses=META_RESPONSES)
+@served
 def health(request: Request) -> Any:
     """Liveness and the store's data version (bumped by every committed write)."""
     st = _state(request)
@@ -62,12 +64,14 @@ def health(request: Request) -> Any:
 
 
 @router.get("/version", response_model=VersionOut, tags=["meta"], responses=META_RESPONSES)
+@served
 def version(request: Request) -> Any:
     """Package and API version."""
     return {"version": __version__, "api": "v1", "data_version": _state(request).data_version()}
 
 
 @router.get("/universe", response_model=UniverseOut, tags=["data"], responses=META_RESPONSES)
+@served
 def universe(request: Request) -> Any:
     """Baskets (name, role, weighting, members) and instruments of the configured universe."""
     uni = _state(request).universe
@@ -80,6 +84,7 @@ def universe(request: Request) -> Any:
 
 
 @router.get("/instruments", response_model=InstrumentsOut, tags=["data"], responses=RESPONSES)
+@served
 def instruments(request: Request) -> Any:
     """Stored coverage per (table, symbol, source): first, last, rows (``Store.coverage()``)."""
     st = _state(request)
@@ -87,6 +92,7 @@ def instruments(request: Request) -> Any:
 
 
 @router.get("/quality", response_model=QualityOut, tags=["data"], responses=RESPONSES)
+@served
 def quality(
     request: Request,
     symbols: Annotated[str | None, Query(description="Comma-separated symbols (default: everything stored).")] = None,
@@ -107,6 +113,7 @@ def quality(
 
 
 @router.get("/panel", response_model=PanelOut, tags=["data"], responses=RESPONSES)
+@served
 def panel(
     request: Request,
     symbols: Annotated[str, Query(description=f"Comma-separated symbols (at most {LIMITS['max_symbols']}).")],

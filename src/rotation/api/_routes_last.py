@@ -20,6 +20,7 @@ from rotation.api._params import parse_baskets, parse_choice, parse_date, parse_
 from rotation.api._routes_analytics import _panel
 from rotation.api._routes_data import RESPONSES, _state
 from rotation.api._schemas import ContributionOut, RegimesOut, StablecoinsOut, jsonable, records, split_frame
+from rotation.api.app import served
 from rotation.errors import DataError, ParameterError
 
 router = APIRouter()
@@ -47,6 +48,7 @@ def _one_basket(value: str | None, parameter: str, uni: Any, default: str | None
 
 # ------------------------------------------------------------------------------------------ regimes
 @router.get("/regimes", response_model=RegimesOut, tags=["analytics"], responses=RESPONSES)
+@served
 def regimes_endpoint(
     request: Request,
     series: Annotated[str, Query(description="rotation_index (weekly log growth of basket a minus basket b, "
@@ -128,6 +130,7 @@ def regimes_endpoint(
 
 # ------------------------------------------------------------------------------------------ stablecoins
 @router.get("/flows/stablecoins", response_model=StablecoinsOut, tags=["analytics"], responses=RESPONSES)
+@served
 def flows_stablecoins(
     request: Request,
     coins: Annotated[str | None, Query(description="Comma-separated stablecoin instruments (default: the members "
@@ -187,6 +190,7 @@ def flows_stablecoins(
 
 # ------------------------------------------------------------------------------------------ contribution
 @router.get("/contribution", response_model=ContributionOut, tags=["analytics"], responses=RESPONSES)
+@served
 def contribution_endpoint(
     request: Request,
     start: Annotated[str, Query(description="Window start YYYY-MM-DD.")] = "2022-12-30",

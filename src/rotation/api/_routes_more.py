@@ -41,6 +41,7 @@ from rotation.api._schemas import (
     records,
     split_frame,
 )
+from rotation.api.app import served
 from rotation.errors import DataError, ParameterError
 
 router = APIRouter()
@@ -161,6 +162,7 @@ By = Annotated[str, Query(description="Cross-sections: kind, event or all.")]
 
 
 @router.get("/events", response_model=EventStudyOut, tags=["analytics"], responses=RESPONSES)
+@served
 def events_get(
     request: Request,
     kinds: Annotated[str | None, Query(description="Comma-separated event kinds (default: all).")] = None,
@@ -220,22 +222,23 @@ async def events_post(
     """Event study of user events (same result shape as GET /events). The events are JSON only: no file path
     is accepted; the body is bounded by the server's request-size limit (413) and by the event count. Errors
     in the body name ``events`` or ``events.<i>.<field>``."""
-    from starlette.concurrency import run_in_threadpool
-
     st = _state(request)
     items = _parse_user_events(await request.body())
-    evset = _user_event_set(items, st.universe)
-    names, wins = _event_params(st, baskets, market, windows, estimation, gap, model, by, weighting)
 
-    def compute() -> Any:
-        return _event_study(st, evset, names=names, market=market, wins=wins, estimation=estimation, gap=gap,
-                            model=model, by=by, weighting=weighting)
+    def handle() -> Any:  # as a GET route's body: ApiState.serve runs it on the loop or in a worker
+        evset = _user_event_set(items, st.universe)
+        names, wins = _event_params(st, baskets, market, windows, estimation, gap, model, by, weighting)
 
-    ev_key = tuple((e.date.isoformat(), e.label, e.kind, e.affects) for e in evset)
-    params = {"ev": ev_key, "b": tuple(names), "m": market, "w": tuple(wins), "est": estimation, "g": gap,
-              "mo": model, "by": by, "wt": weighting}
-    # the study is CPU work: run it off the event loop, like the sync endpoints
-    return await run_in_threadpool(st.cached, "events/user", params, compute)
+        def compute() -> Any:
+            return _event_study(st, evset, names=names, market=market, wins=wins, estimation=estimation, gap=gap,
+                                model=model, by=by, weighting=weighting)
+
+        ev_key = tuple((e.date.isoformat(), e.label, e.kind, e.affects) for e in evset)
+        params = {"ev": ev_key, "b": tuple(names), "m": market, "w": tuple(wins), "est": estimation, "g": gap,
+                  "mo": model, "by": by, "wt": weighting}
+        return st.cached("events/user", params, compute)
+
+    return await st.serve(handle)
 
 
 def _parse_user_events(raw: bytes) -> list[UserEvent]:
@@ -262,6 +265,7 @@ def _parse_user_events(raw: bytes) -> list[UserEvent]:
 
 # ------------------------------------------------------------------------------------------ stress
 @router.get("/stress", response_model=StressOut, tags=["analytics"], responses=RESPONSES)
+@served
 def stress_endpoint(
     request: Request,
     shock: Annotated[str | None, Query(description="BASKET:RETURN shocks, comma-separated, e.g. "
@@ -303,6 +307,7 @@ def stress_endpoint(
 
 # ------------------------------------------------------------------------------------------ concentration
 @router.get("/concentration", response_model=ConcentrationOut, tags=["analytics"], responses=RESPONSES)
+@served
 def concentration_endpoint(
     request: Request,
     basket: Annotated[str | None, Query(description="Comma-separated baskets (default: the ai baskets).")] = None,
@@ -365,6 +370,7 @@ def _weekly_returns(st: Any, names: dict[str, bool], *, t0: Any, t1: Any, weight
 
 
 @router.get("/comovement/correlation", response_model=CorrelationOut, tags=["analytics"], responses=RESPONSES)
+@served
 def comovement_correlation(
     request: Request,
     a: Annotated[str, Query(description="A basket or an instrument.")] = "ai_compute",
@@ -417,6 +423,7 @@ def comovement_correlation(
 
 
 @router.get("/comovement/lead-lag", response_model=LeadLagOut, tags=["analytics"], responses=RESPONSES)
+@served
 def comovement_lead_lag(
     request: Request,
     x: Annotated[str, Query(description="A basket or an instrument.")] = "ai_compute",
@@ -460,6 +467,7 @@ def _macro(st: Any, index: pd.DatetimeIndex) -> pd.DataFrame:
 
 
 @router.get("/macro/sensitivity", response_model=MacroSensitivityOut, tags=["analytics"], responses=RESPONSES)
+@served
 def macro_sensitivity_endpoint(
     request: Request,
     baskets: Baskets = None,
@@ -515,6 +523,7 @@ def macro_sensitivity_endpoint(
 
 
 @router.get("/macro/net-liquidity", response_model=NetLiquidityOut, tags=["analytics"], responses=RESPONSES)
+@served
 def macro_net_liquidity(request: Request, start: Start = None, end: End = None) -> Any:
     """Fed net liquidity = Fed assets - TGA - reverse repo in USD (:func:`rotation.analytics.macro.net_liquidity`),
     as known on each day (release lags applied), with its components and a per-series summary."""
