@@ -670,3 +670,108 @@ def test_observed_only_blanks_rows_after_each_last_observed_price() -> None:
     assert cut["AMD"].last_valid_index() == sess[9] and cut["NVDA"].notna().all()  # ... but not observed
     caps = panel.with_observed_caps().market_caps
     assert caps["AMD"].last_valid_index() == sess[9] and caps["NVDA"].notna().all()
+
+
+# ------------------------------------------------------------------- columnar read path
+@st.composite
+def _multi_source_rows(draw: st.DrawFn) -> list[tuple[pd.DataFrame, str]]:
+    """(frame, source) writes: several sources per symbol, NaNs, bad prints, weekend rows, late listings."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    days = pd.date_range("2024-01-01", periods=draw(st.integers(15, 80)))
+    writes = []
+    plan = {"EQA": ["yahoo", "file", "zzz"], "EQB": ["yahoo", "abc"], "FUND": ["yahoo"],
+            "CX": ["coinmetrics", "binance", "kraken"], "STAB": ["defillama"], "OUTSIDE": ["file", "x"]}
+    for sym, sources in plan.items():
+        for k, source in enumerate(sources):
+            start = int(rng.integers(0, len(days) // 2))  # late listings, and sources that start later
+            when = days[start:][rng.random(len(days) - start) < draw(st.floats(0.4, 1.0))]
+            if len(when) == 0:
+                continue
+            n = len(when)
+            px = 50 * np.exp(np.cumsum(rng.normal(0, 0.03, n))) * (1 + 0.2 * k)
+            px[rng.random(n) < 0.05] = -1.0
+            frame = _obs(sym, when, close=np.where(rng.random(n) < 0.1, NAN, px),
+                         adj_close=np.where(rng.random(n) < 0.3, NAN, px * 0.97),
+                         volume=rng.uniform(1e3, 1e4, n))
+            if rng.random() < 0.5:
+                frame["volume_usd"] = np.where(rng.random(n) < 0.5, NAN, rng.uniform(1e5, 1e6, n))
+            frame["market_cap"] = np.where(rng.random(n) < 0.2, px * 1e6, NAN)
+            writes.append((frame, source))
+    return writes
+
+
+def _frame_reader(store: Store):
+    """``Store.read_observation_arrays`` rebuilt from the public sorted long frame, rows shuffled."""
+    from rotation.panel._build import _arrays_from_frame
+
+    def read(symbols=None, *, end=None, fields=None):
+        frame = store.read_observations(symbols, end=end, fields=fields)
+        frame = frame.sample(frac=1.0, random_state=7)  # the panel must not depend on the row order
+        return _arrays_from_frame(frame, list(fields))
+
+    return read
+
+
+def _assert_same_panel(a: Panel, b: Panel) -> None:
+    for name in FRAMES:
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True, obj=name)
+    pd.testing.assert_frame_equal(a.quality, b.quality, obj="quality")
+    pd.testing.assert_series_equal(a.sources, b.sources, obj="sources")
+    pd.testing.assert_series_equal(a.last_observed, b.last_observed, obj="last_observed")
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    writes=_multi_source_rows(),
+    options=st.sampled_from([
+        {}, {"frequency": "W"}, {"calendar": "all_days"}, {"crypto_close": "same_day", "max_gap": 1},
+        {"cap_method": "backcast", "max_gap": 0}, {"start": "2024-01-20", "end": "2024-02-25"},
+        {"symbols": ["OUTSIDE", "CX", "EQA", "NOPE"], "calendar": "all_days", "frequency": "W"},
+    ]),
+)
+def test_columnar_read_gives_the_panel_of_the_sorted_long_frame(
+    writes: list[tuple[pd.DataFrame, str]], options: dict
+) -> None:
+    store = _store(*writes)
+    fast = _build(store, **options)
+    store.read_observation_arrays = _frame_reader(store)  # type: ignore[method-assign]
+    reference = _build(store, **options)
+    assert (fast is None) == (reference is None)
+    if fast is not None:
+        assert reference is not None
+        _assert_same_panel(fast, reference)
+
+
+def test_columnar_read_path_handles_splices_off_calendar_rows_and_bad_prints() -> None:
+    """A hand-made case of every policy the read path feeds, checked against the sorted long frame."""
+    sess = sessions("2024-06-03", "2024-06-28")
+    store = _store(
+        (_obs("EQA", sess[5:], adj_close=_day_value(sess[5:], 100)), "yahoo"),
+        (_obs("EQA", sess, adj_close=_day_value(sess, 50)), "file"),  # fills the first 5 sessions, scaled
+        (_obs("EQB", list(sess[:10]) + [pd.Timestamp("2024-06-15")], close=-1.0), "yahoo"),  # bad + Saturday
+        (_obs("CX", JUNE, close=_day_value(JUNE, 1000), volume_usd=1.0), "binance"),
+    )
+    fast = build_panel(store, _universe(), symbols=["EQA", "EQB", "CX"])
+    assert _quality(fast, "EQA", "spliced_price") == 5
+    assert _quality(fast, "EQB", "dropped_nonpositive") == 11
+    store.read_observation_arrays = _frame_reader(store)  # type: ignore[method-assign]
+    _assert_same_panel(fast, build_panel(store, _universe(), symbols=["EQA", "EQB", "CX"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.tuples(st.integers(1, 6), st.integers(1, 40)),
+    nan_share=st.floats(0.0, 1.0),
+    limit=st.one_of(st.none(), st.integers(1, 6)),
+)
+def test_grid_fills_match_pandas(seed: int, shape: tuple[int, int], nan_share: float, limit: int | None) -> None:
+    """The panel's NumPy forward/backward fills along time equal pandas' ``ffill(limit)`` / ``bfill``."""
+    from rotation.panel._build import _bfill, _ffill
+
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=shape)
+    a[rng.random(shape) < nan_share] = NAN
+    expected = pd.DataFrame(a.T).ffill(limit=limit).to_numpy().T
+    np.testing.assert_array_equal(_ffill(a, limit), expected)
+    np.testing.assert_array_equal(_bfill(a), pd.DataFrame(a.T).bfill().to_numpy().T)

@@ -134,3 +134,109 @@ def test_kill_mid_transaction_leaves_store_as_before(tmp_path: Path) -> None:
         assert s.fetch_log().empty
         s.write_observations(obs("A", ["2024-01-03"], close=[2.0]), source="x")  # and it is writable again
         assert len(s.read_observations()) == 2
+
+
+# ------------------------------------------------------------------------------ data version
+def _version_on_file(s: Store) -> int:
+    """The stored counter, read past the memo."""
+    return int(s._con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()[0][0])
+
+
+def test_data_version_is_bumped_by_each_committed_write_of_every_kind(tmp_path: Path) -> None:
+    path = tmp_path / "v.duckdb"
+    s = Store(path)
+    v = s.data_version()
+    s.read_observations(), s.coverage(), s.instruments(), s.fetch_log(), s.read_macro()
+    assert s.data_version() == v  # reads never bump
+    writes = [
+        lambda: s.write_observations(obs("A", ["2024-01-02"], close=[1.0]), source="x"),  # new key: plain insert
+        lambda: s.write_observations(obs("A", ["2024-01-02"], close=[1.5]), source="x"),  # existing key: upsert
+        lambda: s.write_macro(pd.DataFrame({"symbol": ["DGS2"], "date": ["2024-01-02"], "value": [4.0]}),
+                              source="fred"),
+        lambda: s.write_actions(pd.DataFrame({"symbol": ["A"], "date": ["2024-01-02"], "kind": ["split"],
+                                              "value": [2.0]}), source="yahoo"),
+        lambda: s.write_membership(pd.DataFrame({"symbol": ["A"], "start_date": ["2000-01-01"], "end_date": [None]}),
+                                   index_name="SP500", source="f"),
+        lambda: s.write_index_changes(pd.DataFrame({"date": ["2020-01-01"], "symbol": ["A"], "action": ["add"]}),
+                                      index_name="SP500", source="f"),
+        lambda: s.upsert_instruments([{"symbol": "A", "kind": "instrument", "asset_class": "equity"}]),
+        lambda: s.log_fetch(source="x", symbol="A", start=None, end=None, rows=1, status="ok"),
+    ]
+    for i, write in enumerate(writes):
+        write()
+        assert s.data_version() == v + i + 1 == _version_on_file(s)
+    with s.transaction():  # one outer transaction is one bump, whatever it holds
+        writes[0]()
+        writes[2]()
+    assert s.data_version() == v + len(writes) + 1 == _version_on_file(s)
+    s.close()
+    with Store(path, read_only=True) as again:  # a second store on the file sees the committed version
+        assert again.data_version() == v + len(writes) + 1
+
+
+def test_data_version_is_unchanged_by_failed_writes() -> None:
+    s = Store(":memory:")
+    s.write_observations(obs("A", ["2024-01-02"], close=[1.0]), source="x")
+    v = s.data_version()
+    with pytest.raises(RuntimeError):
+        with s.transaction():
+            s.write_observations(obs("A", ["2024-01-03"], close=[2.0]), source="x")
+            raise RuntimeError("boom")
+    assert s.data_version() == v == _version_on_file(s)
+    import duckdb
+
+    s.write_membership(pd.DataFrame({"symbol": ["A"], "start_date": ["2000-01-01"], "end_date": [None]}),
+                       index_name="SP500", source="f")
+    v = s.data_version()
+    twice = pd.DataFrame({"symbol": ["B", "B"], "start_date": ["2001-01-01"] * 2, "end_date": [None, None]})
+    with pytest.raises(duckdb.ConstraintException):  # DuckDB refuses the key twice after the DELETE ran
+        s.write_membership(twice, index_name="SP500", source="f")
+    assert s.read_membership("SP500")["symbol"].tolist() == ["A"]  # the DELETE was rolled back too
+    with pytest.raises(StoreError):  # refused before any SQL
+        s.write_observations(obs("A", ["2024-01-02", "2024-01-02"], close=[1.0, 2.0]), source="x")
+    assert s.data_version() == v == _version_on_file(s)
+    assert len(s.read_observations()) == 1
+
+
+# ------------------------------------------------------------------------- append fast path
+def test_appends_insert_and_revisions_upsert_with_the_same_result() -> None:
+    """New dates go in with a plain INSERT, any stored key is upserted, also inside one transaction."""
+    s = Store(":memory:")
+    s.write_observations(obs("A", ["2024-01-02", "2024-01-03"], close=[1.0, 2.0], volume=[5.0, 6.0]), source="x")
+    s.write_observations(obs("B", ["2024-01-04"], close=[9.0]), source="x")  # appended after everything
+    # A date before the latest stored one for another symbol, and a revision of a stored key with a NaN
+    # that must keep the stored value: both take the upsert.
+    s.write_observations(obs("A", ["2024-01-03", "2024-01-04"], close=[2.5, 3.0], volume=[np.nan, 7.0]), source="x")
+    with s.transaction():
+        s.write_observations(obs("A", ["2024-01-05"], close=[4.0]), source="x")  # insert ...
+        s.write_observations(obs("A", ["2024-01-05"], close=[4.5]), source="x")  # ... then upsert it in the same tx
+    got = s.read_observations(["A"], fields=["close", "volume"])
+    assert got["close"].tolist() == [1.0, 2.5, 3.0, 4.5]
+    assert got["volume"].tolist()[:3] == [5.0, 6.0, 7.0] and np.isnan(got["volume"].iloc[3])
+    assert s.read_observations(["B"])["close"].tolist() == [9.0]
+
+
+# ------------------------------------------------------------------------------ columnar read
+def test_observation_arrays_hold_the_rows_of_read_observations() -> None:
+    s = Store(":memory:")
+    s.write_observations(obs("BTC", ["2024-01-01", "2024-01-02", "2024-01-03"], close=[1.0, np.nan, 3.0],
+                             volume_usd=[10.0, 11.0, np.nan]), source="coingecko")
+    s.write_observations(obs("BTC", ["2024-01-02", "2024-01-04"], close=[2.1, 4.0]), source="binance")
+    s.write_observations(obs("ETH", ["2024-01-01"], close=[0.5]), source="binance")
+    s.write_observations(obs("SOL", ["2024-01-05"], close=[7.0]), source="binance")
+    fields = ["close", "volume_usd", "market_cap"]
+    for symbols, end in ((None, None), (["BTC", "ETH", "NOPE"], None), (["BTC"], "2024-01-02"), ([], None)):
+        arrays = s.read_observation_arrays(symbols, end=end, fields=fields)
+        frame = s.read_observations(symbols, end=end, fields=fields)
+        assert "market_cap" not in arrays.values  # NULL in every row: not transferred
+        rebuilt = pd.DataFrame({
+            "symbol": arrays.pairs["symbol"].to_numpy()[arrays.pair],
+            "source": arrays.pairs["source"].to_numpy()[arrays.pair],
+            "date": arrays.day.astype("datetime64[D]").astype("datetime64[ns]"),
+            **{f: arrays.values.get(f, np.full(len(arrays), np.nan)) for f in fields},
+        })
+        rebuilt = rebuilt.sort_values(["symbol", "source", "date"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(rebuilt, frame, check_dtype=False, check_index_type=False)
+        assert len(arrays) == len(frame)
+    with pytest.raises(Exception, match="unknown fields"):
+        s.read_observation_arrays(fields=["price"])

@@ -81,6 +81,7 @@ from rotation.errors import DataError, EmptyStoreError, ParameterError, Universe
 from rotation.panel._basket import BasketIndex, basket_index
 from rotation.panel._calendar import CALENDARS, calendar_index, sessions, weekly_labels
 from rotation.store import Store
+from rotation.store._duckdb import ObservationArrays
 from rotation.universe import Universe, load_universe
 from rotation.universe._model import DAILY_CLASSES
 
@@ -325,7 +326,10 @@ def _as_list(name: str, value: Sequence[str] | str | None) -> list[str]:
 
 
 def _source_rank(long: pd.DataFrame, universe: Universe | None) -> pd.Series:
-    """Preference rank of each (symbol, source): universe order first, then alphabetical."""
+    """Preference rank of each (symbol, source): universe order first, then alphabetical.
+
+    ``long`` needs ``symbol`` and ``source`` columns (a long frame, or the stored pairs).
+    """
     pairs = long[["symbol", "source"]].drop_duplicates()
     preferred: dict[str, list[str]] = {}
     if universe is not None:
@@ -346,154 +350,259 @@ def _source_rank(long: pd.DataFrame, universe: Universe | None) -> pd.Series:
     return pd.Series(ranks, dtype="int64")
 
 
+def _arrays_from_frame(long: pd.DataFrame, fields: Sequence[str]) -> ObservationArrays:
+    """A long frame (``symbol, source, date, <fields>``) as :class:`ObservationArrays`."""
+    pair, uniques = pd.factorize(pd.MultiIndex.from_frame(long[["symbol", "source"]]))
+    pairs = pd.DataFrame({"symbol": uniques.get_level_values(0), "source": uniques.get_level_values(1)})
+    values = {f: long[f].to_numpy(dtype="float64") for f in fields}
+    return ObservationArrays(
+        pairs=pairs,
+        pair=np.asarray(pair, dtype=np.int32),
+        day=long["date"].to_numpy(dtype="datetime64[D]").astype(np.int64).astype(np.int32),
+        values={f: v for f, v in values.items() if not np.isnan(v).all()},
+    )
+
+
 @dataclass(frozen=True)
-class _Codes:
-    """Integer positions of a long frame's rows: date, symbol (-1: not wanted) and source rank."""
+class _Grid:
+    """Where each long row lands on a (symbols x calendar days) grid.
 
-    dates: pd.DatetimeIndex
-    d: np.ndarray
-    s: np.ndarray
-    r: np.ndarray
+    Every wide layer here is an ``(N, D)`` C-ordered array: row *j* is symbol
+    *j*, column *t* the calendar day ``first + t`` (days since 1970-01-01), so a
+    symbol's history is contiguous (the store returns rows grouped by symbol,
+    which makes the scatter sequential) and ``layer.T`` is the (D, N) frame.
+
+    Attributes
+    ----------
+    flat : ndarray of int64 (R,)
+        ``symbol * n_days + day - first`` of each row (meaningless for rows of
+        unwanted symbols, which no ``by_rank`` entry lists).
+    by_rank : list of (int, ndarray or None)
+        Row positions of each rank present (None: every row, the one-source case).
+    """
+
+    first: int
+    n_days: int
+    n_cols: int
+    flat: np.ndarray
+    by_rank: list[tuple[int, np.ndarray | None]]
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        return _days_index(self.first + np.arange(self.n_days))
+
+    @classmethod
+    def build(cls, obs: ObservationArrays, rank: pd.Series, symbols: list[str], first: int, last: int) -> _Grid:
+        where = {s: j for j, s in enumerate(symbols)}
+        pair_col = np.array([where.get(s, -1) for s in obs.pairs["symbol"]], dtype=np.int64)
+        pair_rank = rank.reindex(pd.MultiIndex.from_frame(obs.pairs[["symbol", "source"]])).to_numpy(dtype=np.int64)
+        n_days = int(last - first + 1)
+        # flat = col * n_days + day - first, in place on one int64 array
+        flat = (pair_col * n_days - first)[obs.pair]
+        flat += obs.day
+        wanted = pair_col >= 0
+        ranks = np.unique(pair_rank[wanted])
+        if len(ranks) == 1 and wanted.all():
+            by_rank: list[tuple[int, np.ndarray | None]] = [(int(ranks[0]), None)]
+        else:
+            row_rank = np.where(wanted, pair_rank, -1)[obs.pair]
+            by_rank = [(int(k), np.flatnonzero(row_rank == k)) for k in ranks]
+        return cls(int(first), n_days, len(symbols), flat, by_rank)
 
 
-def _codes(long: pd.DataFrame, rank: pd.Series, symbols: list[str]) -> _Codes:
-    d, dates = pd.factorize(long["date"], sort=True)
-    s = pd.Categorical(long["symbol"], categories=symbols).codes.astype(np.int64)
-    r = rank.reindex(pd.MultiIndex.from_arrays([long["symbol"], long["source"]])).to_numpy()
-    return _Codes(pd.DatetimeIndex(dates, name="date"), d, s, r)
+def _days_index(days: np.ndarray) -> pd.DatetimeIndex:
+    """Day numbers (since 1970-01-01) as a ``datetime64[ns]`` index named ``date``."""
+    return pd.DatetimeIndex(np.asarray(days, dtype="datetime64[D]").astype("datetime64[ns]"), name="date")
+
+
+def _day_numbers(index: pd.DatetimeIndex) -> np.ndarray:
+    return index.to_numpy(dtype="datetime64[D]").astype(np.int64)
+
+
+def _ffill(a: np.ndarray, limit: int | None = None) -> np.ndarray:
+    """Forward fill NaNs along axis 1 of an (N, T) array, at most ``limit`` steps (None: no limit).
+
+    Same values as pandas ``DataFrame.ffill(limit=limit)`` on ``a.T``: a NaN
+    cell takes the last non-NaN value before it when that is at most ``limit``
+    columns back; leading NaNs stay NaN. Returns a new array.
+    """
+    n_t = a.shape[1]
+    nan = np.isnan(a)
+    last = np.where(nan, np.int32(-1), np.arange(n_t, dtype=np.int32))  # column of the last value so far
+    np.maximum.accumulate(last, axis=1, out=last)
+    out = a.copy()
+    # Only the NaN cells change: gather their sources by flat position instead of re-reading every cell.
+    pos = np.flatnonzero(nan)
+    src = last.ravel()[pos]
+    col = pos % n_t
+    ok = src >= 0
+    if limit is not None:
+        ok &= (col - src) <= limit
+    pos, src, col = pos[ok], src[ok], col[ok]
+    out.ravel()[pos] = a.ravel()[pos - col + src]
+    return out
+
+
+def _bfill(a: np.ndarray) -> np.ndarray:
+    """Backward fill NaNs along axis 1 (pandas ``bfill`` on ``a.T``)."""
+    return _ffill(a[:, ::-1])[:, ::-1]
 
 
 def _combine(
-    long: pd.DataFrame,
-    value: str,
-    rank: pd.Series,
+    values: np.ndarray | None,
+    grid: _Grid,
     symbols: list[str],
     scale: bool,
     quality: list[dict],
-    codes: _Codes | None = None,
-) -> pd.DataFrame:
-    """Wide (calendar dates x symbols) frame of ``value`` combined across sources by rank.
+    value: str,
+) -> np.ndarray | None:
+    """(N, D) grid layer of ``values`` combined across sources by rank (None: no value at all).
 
     The best-ranked source's value is used where it exists; each lower-ranked
     source fills the dates still missing. With ``scale``, its values are
     multiplied by the ratio better/lower on the most recent common date
     before each filled date (the first common date for fills before any
-    overlap; 1, flagged, without any common date). Only dates with at least
-    one value are returned.
+    overlap; 1, flagged, without any common date). ``value`` names the field
+    in the quality notes.
     """
-    codes = codes if codes is not None else _codes(long, rank, symbols)
-    v = long[value].to_numpy(dtype="float64")
-    ok = ~np.isnan(v) & (codes.s >= 0)
-    shape = (len(codes.dates), len(symbols))
+    if values is None:
+        return None
+    valid = ~np.isnan(values)
+    present = [(k, rows) for k, rows in grid.by_rank if (valid if rows is None else valid[rows]).any()]
     combined: np.ndarray | None = None
-    for k in np.unique(codes.r[ok]):
-        m = ok & (codes.r == k)
-        layer = np.full(shape, np.nan)
-        # (symbol, source, date) is the store key: no two rows land on one cell.
-        layer[codes.d[m], codes.s[m]] = v[m]
+    for k, rows in present:
+        layer = np.full((grid.n_cols, grid.n_days), np.nan)
+        # (symbol, source, date) is the store key and one rank is one source per symbol: no two rows of
+        # a rank land on one cell, so NaN rows can be scattered too (they leave the cell NaN).
+        if rows is None:
+            layer.ravel()[grid.flat] = values
+        else:
+            layer.ravel()[grid.flat[rows]] = values[rows]
         if combined is None:
             combined = layer
             continue
         need = np.isnan(combined) & ~np.isnan(layer)
         if not need.any():
             continue
+        cols = np.flatnonzero(need.any(axis=1))  # only symbols this source adds to
+        base, extra, want = combined[cols], layer[cols], need[cols]
         if scale:
-            both = ~np.isnan(combined) & ~np.isnan(layer)
+            both = ~np.isnan(base) & ~np.isnan(extra)
             with np.errstate(invalid="ignore", divide="ignore"):
-                ratio = np.where(both, combined / layer, np.nan)
-            ratio = pd.DataFrame(ratio).ffill().bfill().to_numpy()
-            fill = layer * np.where(np.isnan(ratio), 1.0, ratio)
-            for j in np.flatnonzero(~both.any(axis=0) & need.any(axis=0)):
-                _note(quality, symbols[j], f"spliced_unscaled_{value}", need[:, j].sum(),
+                ratio = np.where(both, base / extra, np.nan)
+            ratio = _bfill(_ffill(ratio))
+            fill = extra * np.where(np.isnan(ratio), 1.0, ratio)
+            for i in np.flatnonzero(~both.any(axis=1)):
+                _note(quality, symbols[cols[i]], f"spliced_unscaled_{value}", want[i].sum(),
                       f"the rank-{k} source has no date in common with the better one: used unscaled")
         else:
-            fill = layer
-        combined = np.where(need, fill, combined)
+            fill = extra
+        combined[cols] = np.where(want, fill, base)
         how = ", scaled by the ratio on the nearest common date" if scale else ""
-        for j in np.flatnonzero(need.any(axis=0)):
-            n = int(need[:, j].sum())
+        for i, j in enumerate(cols):
+            n = int(want[i].sum())
             _note(quality, symbols[j], f"spliced_{value}", n,
                   f"{n} dates of {value} from a lower-ranked source (rank {k}){how}")
-    if combined is None:
-        return pd.DataFrame(columns=symbols, index=pd.DatetimeIndex([], name="date"), dtype="float64")
-    has = ~np.isnan(combined).all(axis=1)
-    return pd.DataFrame(combined[has], index=codes.dates[has], columns=symbols)
+    return combined
+
+
+def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[idx]`` without the copy when ``idx`` selects every row in order."""
+    return a if len(idx) == len(a) and np.array_equal(idx, np.arange(len(a))) else a[idx]
+
+
+def _cols(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[:, idx]`` as a C-ordered array (numpy's fancy indexing on axis 1 returns F order, which
+    makes every later pass along time strided)."""
+    return np.take(a, idx, axis=1)
 
 
 def _align_daily(
-    wide: pd.DataFrame,
+    layer: np.ndarray | None,
+    grid: _Grid,
     rows: pd.DatetimeIndex,
-    daily_cols: list[str],
-    session_cols: list[str],
+    daily_at: np.ndarray,
+    session_at: np.ndarray,
     calendar: str,
     shift_crypto: bool,
     max_gap: int,
     how: str = "last",
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Put a wide calendar-date frame on ``rows`` following the alignment policy.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Put an (N, D) calendar-day layer on ``rows`` following the alignment policy.
 
     ``how="last"`` samples levels (with the causal ``max_gap`` fill);
     ``how="sum"`` accumulates flows (dollar volume) of 24/7 instruments over
-    the UTC days since the previous row.
+    the UTC days since the previous row. ``daily_at`` / ``session_at`` are the
+    positions of the 24/7 and the exchange-traded symbols.
 
     Returns
     -------
-    aligned : DataFrame (len(rows), N)
-    filled : DataFrame of bool, same shape
+    aligned : ndarray (N, len(rows)), NaN where no value
+    filled : ndarray of bool, same shape
         Cells that hold a forward-filled value.
     """
-    cols = list(wide.columns)
-    where = {c: i for i, c in enumerate(cols)}
-    out = np.full((len(rows), len(cols)), np.nan)
-    filled = np.zeros((len(rows), len(cols)), dtype=bool)
-    if not wide.empty and len(rows):
-        days = pd.date_range(min(wide.index.min(), rows[0]), max(wide.index.max(), rows[-1]), freq="D")
-        if daily_cols:
-            at = [where[c] for c in daily_cols]
-            crypto = wide[daily_cols].reindex(days)
-            if shift_crypto:  # the close of UTC day D is known at 00:00 UTC of D+1 (`days` is contiguous)
-                crypto = crypto.shift(1)
-            if how == "sum":
-                # Each UTC day goes to the first row on or after it; `rows` starts at the first
-                # data date, so nothing from before the first row's predecessor is summed into it.
-                pos = rows.searchsorted(crypto.index, side="left")
-                keep = pos < len(rows)
-                sums = crypto[keep].groupby(pos[keep]).sum(min_count=1)
-                block = np.full((len(rows), len(daily_cols)), np.nan)
-                block[sums.index.to_numpy()] = sums.to_numpy()
-                out[:, at] = block
+    shape = (grid.n_cols, len(rows))
+    if layer is None or not len(rows):
+        return np.full(shape, np.nan), np.zeros(shape, dtype=bool)
+    at_rows = _day_numbers(rows) - grid.first  # grid columns of the rows (the grid covers them)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    if len(daily_at):
+        crypto = _take(layer, daily_at)
+        if shift_crypto:  # the close of UTC day D is known at 00:00 UTC of D+1 (grid days are contiguous)
+            crypto = np.concatenate([np.full((len(daily_at), 1), np.nan), crypto[:, :-1]], axis=1)
+        if how == "sum":
+            # Each UTC day goes to the first row on or after it; pandas' groupby sum is kept for its
+            # compensated summation (so sums equal the reference to the last bit).
+            frame = pd.DataFrame(crypto.T, index=grid.dates)
+            pos = rows.searchsorted(frame.index, side="left")
+            keep = pos < len(rows)
+            sums = frame[keep].groupby(pos[keep]).sum(min_count=1)
+            block = np.full((len(rows), len(daily_at)), np.nan)
+            block[sums.index.to_numpy()] = sums.to_numpy()
+            parts.append((daily_at, block.T, np.zeros((len(daily_at), len(rows)), dtype=bool)))
+        else:
+            f = _ffill(crypto, max_gap) if max_gap else crypto
+            on_rows = _cols(f, at_rows)
+            parts.append((daily_at, on_rows, ~np.isnan(on_rows) & np.isnan(_cols(crypto, at_rows))))
+    if len(session_at):
+        sess_rows = rows if calendar == "sessions" else sessions(rows[0], rows[-1])
+        sess = _cols(_take(layer, session_at), _day_numbers(sess_rows) - grid.first)
+        if how == "last" and max_gap:
+            f = _ffill(sess, max_gap)
+            fmask = ~np.isnan(f) & np.isnan(sess)
+        else:
+            f, fmask = sess, np.zeros(sess.shape, dtype=bool)
+        if calendar == "sessions":
+            parts.append((session_at, f, fmask))
+        elif len(sess_rows):
+            # all_days: a weekend/holiday shows the latest session's value (a hold, not a gap).
+            exact = sess_rows.get_indexer(rows)
+            on = exact >= 0
+            if how == "last":
+                latest = sess_rows.searchsorted(rows, side="right") - 1
+                held = _cols(f, np.maximum(latest, 0))
+                held[:, latest < 0] = np.nan
             else:
-                f = crypto.ffill(limit=max_gap) if max_gap else crypto
-                on_rows = f.reindex(rows).to_numpy()
-                out[:, at] = on_rows
-                filled[:, at] = ~np.isnan(on_rows) & np.isnan(crypto.reindex(rows).to_numpy())
-        if session_cols:
-            at = [where[c] for c in session_cols]
-            sess_rows = rows if calendar == "sessions" else sessions(rows[0], rows[-1])
-            sess = wide[session_cols].reindex(sess_rows)
-            if how == "last" and max_gap:
-                f = sess.ffill(limit=max_gap)
-                fmask = f.notna().to_numpy() & sess.isna().to_numpy()
-            else:
-                f, fmask = sess, np.zeros(sess.shape, dtype=bool)
-            if calendar == "sessions":
-                out[:, at] = f.to_numpy()
-                filled[:, at] = fmask
-            elif len(sess_rows):
-                # all_days: a weekend/holiday shows the latest session's value (a hold, not a gap).
-                held = f.reindex(rows, method="ffill") if how == "last" else f.reindex(rows)
-                out[:, at] = held.to_numpy()
-                filled[:, at] = pd.DataFrame(fmask, index=sess_rows).reindex(rows, fill_value=False).to_numpy()
-    return pd.DataFrame(out, index=rows, columns=cols), pd.DataFrame(filled, index=rows, columns=cols)
+                held = _cols(f, np.maximum(exact, 0))
+                held[:, ~on] = np.nan
+            marks = np.zeros((len(session_at), len(rows)), dtype=bool)
+            marks[:, on] = _cols(fmask, exact[on])
+            parts.append((session_at, held, marks))
+    if len(parts) == 1 and len(parts[0][0]) == grid.n_cols:
+        return parts[0][1], parts[0][2]
+    out, filled = np.full(shape, np.nan), np.zeros(shape, dtype=bool)
+    for at, values, marks in parts:
+        out[at], filled[at] = values, marks
+    return out, filled
 
 
-def _off_calendar(wide: pd.DataFrame, session_cols: list[str]) -> pd.Series:
-    """Per session symbol, stored values dated on a day that is not a session."""
-    if wide.empty or not session_cols:
-        return pd.Series(0, index=session_cols, dtype="int64")
-    sess = sessions(wide.index.min(), wide.index.max())
-    off = ~wide.index.isin(sess)
-    return wide.loc[off, session_cols].notna().sum()
+def _off_calendar(layer: np.ndarray | None, grid: _Grid, session_at: np.ndarray) -> np.ndarray:
+    """Per exchange-traded symbol (``session_at``), stored values dated on a day that is not a session."""
+    if layer is None or not len(session_at):
+        return np.zeros(len(session_at), dtype=np.int64)
+    dates = grid.dates
+    off = np.flatnonzero(~dates.isin(sessions(dates[0], dates[-1])))
+    return (~np.isnan(_cols(_take(layer, session_at), off))).sum(axis=1)
 
 
 def _to_weekly(frame: pd.DataFrame, how: str) -> pd.DataFrame:
@@ -507,32 +616,82 @@ def _to_weekly(frame: pd.DataFrame, how: str) -> pd.DataFrame:
     return out
 
 
-def _carry_caps(
-    caps: pd.DataFrame, px: pd.DataFrame, backcast: bool
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Extend caps at constant units (shares or coins) implied on dates with both cap and price.
+def _carry_caps(caps: np.ndarray, px: np.ndarray, backcast: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Extend (N, T) caps at constant units (shares or coins) implied on dates with both cap and price.
 
     Returns the caps and two boolean masks of the same shape: cells carried
     forward and cells back-cast.
     """
-    c, p = caps.to_numpy(dtype="float64"), px.to_numpy(dtype="float64")
-    observed = ~np.isnan(c)
+    observed = ~np.isnan(caps)
+    if not observed.any():
+        none = np.zeros(caps.shape, dtype=bool)
+        return caps, none, none
     with np.errstate(invalid="ignore", divide="ignore"):
         # shares or coins implied at each anchor (a date with both a cap and a price)
-        units = np.where(observed & ~np.isnan(p), c / p, np.nan)
-    frame = pd.DataFrame(units)
-    out = np.where(observed, c, frame.ffill().to_numpy() * p)
+        units = np.where(observed & ~np.isnan(px), caps / px, np.nan)
+    out = np.where(observed, caps, _ffill(units) * px)
     carried = ~np.isnan(out) & ~observed
     back = np.zeros_like(carried)
     if backcast:
-        backward = frame.bfill().to_numpy() * p
+        backward = _bfill(units) * px
         back = np.isnan(out) & ~np.isnan(backward)
         out = np.where(back, backward, out)
+    return out, carried, back
 
-    def wrap(a: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame(a, index=caps.index, columns=caps.columns)
 
-    return wrap(out), wrap(carried), wrap(back)
+def _clean_fields(obs: ObservationArrays, quality: list[dict]) -> dict[str, np.ndarray | None]:
+    """The per-row values the panel is built from, after the non-positive price policy.
+
+    Returns ``price`` (adjusted close, else close), ``close``, ``market_cap``,
+    ``supply`` and ``dollar_volume`` (stored quote volume, else volume x
+    close, else volume x price) as float64 arrays of the rows (None: no value
+    in the rows read). Non-positive ``close`` or ``adj_close`` values are dropped and
+    counted per symbol: a bad adjusted close must not fall back to the
+    unadjusted close.
+    """
+    get = obs.values.get
+    adj, close, volume, volume_usd = get("adj_close"), get("close"), get("volume"), get("volume_usd")
+    # The inputs may be read-only Arrow views and are never written; a new array is made only where a
+    # value changes (25M-row reads: every avoided copy is ~0.2 s of page faults).
+    with np.errstate(invalid="ignore"):
+        bad_adj = adj <= 0 if adj is not None else None  # NaN compares False: missing is not bad
+        bad_close = close <= 0 if close is not None else None
+        bad = [b for b in (bad_adj, bad_close) if b is not None]
+        rows = (np.logical_or.reduce(bad) if len(bad) > 1 else bad[0]) if bad else None
+        if rows is not None and rows.any():
+            per_pair = np.bincount(obs.pair[rows], minlength=len(obs.pairs))
+            counts = pd.Series(per_pair, index=obs.pairs["symbol"].to_numpy()).groupby(level=0).sum()
+            # the order of the frame-based version: value_counts over rows sorted by symbol
+            counts = counts[counts > 0].sort_index().sort_values(ascending=False, kind="stable")
+            for sym, n in counts.items():
+                _note(quality, sym, "dropped_nonpositive", n, f"{n} rows with a close or adjusted close <= 0: dropped")
+        # A non-positive adj_close is kept here and dropped by the <= 0 test below: it never falls back
+        # to the unadjusted close.
+        price = adj if adj is not None else close
+        if adj is not None and close is not None:
+            missing = np.isnan(adj)
+            if missing.any():
+                price = np.where(missing, close, adj)
+        if price is not None:
+            nonpositive = price <= 0
+            if nonpositive.any():
+                price = np.where(nonpositive, np.nan, price)
+        if bad_close is not None and bad_close.any():
+            close = np.where(bad_close, np.nan, close)
+    traded = None
+    if volume is not None and price is not None:
+        basis = close if close is not None else price
+        if close is not None and price is not close:
+            missing = np.isnan(close)
+            if missing.any():
+                basis = np.where(missing, price, close)
+        traded = volume * basis
+    if volume_usd is None:
+        dollar_volume = traded
+    else:
+        dollar_volume = volume_usd if traded is None else np.where(np.isnan(volume_usd), traded, volume_usd)
+    return {"price": price, "close": close, "market_cap": get("market_cap"), "supply": get("supply"),
+            "dollar_volume": dollar_volume}
 
 
 def _last_complete_week(calendar: str, row_end: pd.Timestamp) -> pd.Timestamp:
@@ -638,55 +797,43 @@ def build_panel(
         wanted = list(universe.instruments)
 
     # All history up to `end`: fills, carried caps and splice ratios may need data before `start`.
-    long = store.read_observations(wanted, end=end_ts, fields=_FIELDS)
-    if long.empty:
+    obs = store.read_observation_arrays(wanted, end=end_ts, fields=_FIELDS)
+    if not len(obs):
         if end_ts is not None and not store.read_observations(wanted, fields=("close",)).empty:
             names = ", ".join(wanted[:10]) + (" ..." if len(wanted) > 10 else "")
             raise DataError(f"nothing stored on or before end {end_ts.date()} for {names}")
         what = "observations for these instruments"
         raise EmptyStoreError(EMPTY_STORE_HELP.format(path=store.path, what=what))
-    stored = set(long["symbol"].unique())
+    stored = set(obs.pairs["symbol"])
     present = [s for s in wanted if s in stored]
     absent = [s for s in wanted if s not in stored]
 
     classes = _asset_classes(store, universe, present)
     daily_cols = [s for s in present if classes[s] in DAILY_CLASSES]
     session_cols = [s for s in present if s not in daily_cols]
+    daily_at = np.array([j for j, s in enumerate(present) if classes[s] in DAILY_CLASSES], dtype=np.intp)
+    session_at = np.array([j for j, s in enumerate(present) if classes[s] not in DAILY_CLASSES], dtype=np.intp)
 
     quality: list[dict] = []
     for sym in absent if explicit else []:
         _note(quality, sym, "no_data", 0, "nothing stored")
 
-    # Non-positive prices: drop the field (a bad adj_close must not fall back to the unadjusted close).
-    bad_adj = long["adj_close"] <= 0
-    bad_close = long["close"] <= 0
-    for sym, n in long.loc[bad_adj | bad_close, "symbol"].value_counts().items():
-        _note(quality, sym, "dropped_nonpositive", n, f"{n} rows with a close or adjusted close <= 0: dropped")
-    price = long["adj_close"].where(long["adj_close"].notna(), long["close"]).where(~bad_adj)
-    long = long.assign(price=price.where(price > 0), close=long["close"].where(~bad_close))
-    traded = long["volume"] * long["close"].fillna(long["price"])
-    long["dollar_volume"] = long["volume_usd"].fillna(traded)
-
-    rank = _source_rank(long, universe)
-    primary = long[["symbol", "source"]].drop_duplicates()
-    primary = primary.assign(rank=rank.reindex(pd.MultiIndex.from_frame(primary)).to_numpy())
+    rank = _source_rank(obs.pairs, universe)
+    primary = obs.pairs.assign(rank=rank.reindex(pd.MultiIndex.from_frame(obs.pairs)).to_numpy())
     sources = primary.sort_values("rank").groupby("symbol")["source"].first()
     sources = sources.reindex(present).rename("source")
 
-    codes = _codes(long, rank, present)
-    wide = {
-        "prices": _combine(long, "price", rank, present, True, quality, codes),
-        "close": _combine(long, "close", rank, present, True, [], codes),
-        "market_caps": _combine(long, "market_cap", rank, present, False, [], codes),
-        "supply": _combine(long, "supply", rank, present, False, [], codes),
-        "volume_usd": _combine(long, "dollar_volume", rank, present, False, [], codes),
-    }
-    off = _off_calendar(wide["prices"], session_cols)
-    for sym, n in off[off > 0].items():
-        _note(quality, sym, "dropped_off_calendar", n, f"{n} prices dated on a day that is not a session")
-
-    data_first = min(f.index.min() for f in wide.values() if not f.empty)
-    data_last = max(f.index.max() for f in wide.values() if not f.empty)
+    fields = _clean_fields(obs, quality)
+    data_days = []
+    for v in fields.values():
+        valid = ~np.isnan(v) if v is not None else None
+        if valid is not None and valid.any():
+            data_days.append((np.min(obs.day, where=valid, initial=np.iinfo(obs.day.dtype).max),
+                              np.max(obs.day, where=valid, initial=np.iinfo(obs.day.dtype).min)))
+    if not data_days:
+        raise DataError(f"no price, cap, supply or volume value stored for {', '.join(present[:10])}")
+    data_first = _days_index([min(lo for lo, _ in data_days)])[0]
+    data_last = _days_index([max(hi for _, hi in data_days)])[0]
     row_start = start_ts if start_ts is not None else data_first
     row_end = end_ts if end_ts is not None else data_last
     if row_start > row_end:
@@ -694,60 +841,88 @@ def build_panel(
     # Align on every row from the first data date so that a window is a slice of the full panel.
     full = calendar_index(calendar, min(row_start, data_first), max(row_end, data_first))
     full = full[full <= row_end]
+    # One calendar-day grid covering every stored row and every panel row.
+    lo, hi = int(obs.day.min()), int(obs.day.max())
+    if len(full):
+        lo, hi = min(lo, int(_day_numbers(full[:1])[0])), max(hi, int(_day_numbers(full[-1:])[0]))
+    grid = _Grid.build(obs, rank, present, lo, hi)
+
+    layers = {
+        "prices": _combine(fields["price"], grid, present, True, quality, "price"),
+        "close": _combine(fields["close"], grid, present, True, [], "close"),
+        "market_caps": _combine(fields["market_cap"], grid, present, False, [], "market_cap"),
+        "supply": _combine(fields["supply"], grid, present, False, [], "supply"),
+        "volume_usd": _combine(fields["dollar_volume"], grid, present, False, [], "dollar_volume"),
+    }
+    off = _off_calendar(layers["prices"], grid, session_at)
+    for sym, n in zip(session_cols, off, strict=True):
+        if n > 0:
+            _note(quality, sym, "dropped_off_calendar", n, f"{n} prices dated on a day that is not a session")
+
     shift = crypto_close == "prior" and calendar == "sessions"
-    aligned: dict[str, pd.DataFrame] = {}
+    aligned: dict[str, np.ndarray] = {}
     filled_prices = None
-    for key, frame in wide.items():
+    for key in list(layers):
         how = "sum" if key == "volume_usd" else "last"
         # Caps are never forward-filled flat: `carry` extends them with the price instead.
         gap = 0 if key == "market_caps" else max_gap
         aligned[key], filled = _align_daily(
-            frame.reindex(columns=present), full, daily_cols, session_cols, calendar, shift, gap, how
+            layers.pop(key), grid, full, daily_at, session_at, calendar, shift, gap, how
         )
         if key == "prices":
             filled_prices = filled
-    keep_rows = full >= row_start
+    del grid
+    # `full` is ascending, so the rows kept (on or after row_start) are a suffix.
+    first_row = int(full.searchsorted(row_start, side="left"))
+    kept = full[first_row:]
     assert filled_prices is not None
-    observed = aligned["prices"].notna() & ~filled_prices
-    observed = observed[keep_rows]
-    last_observed = observed.apply(lambda col: col[col].index.max() if col.any() else pd.NaT)
-    last_observed = pd.Series(pd.to_datetime(last_observed.to_numpy()), index=observed.columns, name="last_observed")
-    n_filled = filled_prices[keep_rows].sum()
-    for sym, n in n_filled[n_filled > 0].items():
-        _note(quality, sym, "filled_prices", n, f"{n} missing rows hold the last known price (max_gap={max_gap})")
+    observed = ~np.isnan(aligned["prices"][:, first_row:]) & ~filled_prices[:, first_row:]
+    seen = observed.any(axis=1)
+    last_seen = np.full(len(present), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if seen.any():
+        last_pos = observed.shape[1] - 1 - observed[:, ::-1].argmax(axis=1)
+        last_seen[seen] = kept.to_numpy(dtype="datetime64[ns]")[last_pos[seen]]
+    last_observed = pd.Series(pd.DatetimeIndex(last_seen.astype("datetime64[ns]")), index=present,
+                              name="last_observed")
+    n_filled = filled_prices[:, first_row:].sum(axis=1)
+    for sym, n in zip(present, n_filled, strict=True):
+        if n > 0:
+            _note(quality, sym, "filled_prices", n,
+                  f"{n} missing rows hold the last known price (max_gap={max_gap})")
 
     if cap_method != "observed":
         backcast = cap_method == "backcast"
         caps, carried, back = _carry_caps(aligned["market_caps"], aligned["prices"], backcast)
         aligned["market_caps"] = caps
-        for sym, n in carried[keep_rows].sum().items():
+        for sym, n in zip(present, carried[:, first_row:].sum(axis=1), strict=True):
             if n:
                 _note(quality, sym, "cap_carried", n, f"{n} caps extended from an observed one at constant units")
-        for sym, n in back[keep_rows].sum().items():
+        for sym, n in zip(present, back[:, first_row:].sum(axis=1), strict=True):
             if n:
                 _note(quality, sym, "cap_backcast", n,
                       f"{n} caps back-cast from a later observation at constant units "
                       "(approximation: ignores buybacks and issuance; uses later data)")
 
+    frames: dict[str, pd.DataFrame] = {}
     if frequency == "W":
         complete_until = _last_complete_week(calendar, row_end)
-        weekly = {}
         for k, v in aligned.items():
-            w = _to_weekly(v, "sum" if k == "volume_usd" else "last")
-            weekly[k] = w[(w.index >= row_start) & (w.index <= complete_until)]
-        aligned = weekly
+            w = _to_weekly(pd.DataFrame(v.T, index=full, columns=present), "sum" if k == "volume_usd" else "last")
+            frames[k] = w[(w.index >= row_start) & (w.index <= complete_until)]
     else:
-        aligned = {k: v[keep_rows] for k, v in aligned.items()}
-    if len(next(iter(aligned.values()))) == 0:
+        # (N, T) C-ordered -> (T, N) F-ordered view: pandas keeps it as its own block without a copy.
+        frames = {k: pd.DataFrame(v[:, first_row:].T, index=kept, columns=present, copy=False)
+                  for k, v in aligned.items()}
+    if len(next(iter(frames.values()))) == 0:
         what = "complete weeks" if frequency == "W" else f"{calendar} rows"
         raise DataError(f"no {what} between {row_start.date()} and {row_end.date()}")
-    for frame in aligned.values():
+    for frame in frames.values():
         frame.index = pd.DatetimeIndex(frame.index, name="date")
         frame.index.freq = None
         frame.columns.name = None
     quality_frame = pd.DataFrame(quality, columns=["symbol", "action", "count", "detail"])
     return Panel(
-        **aligned,
+        **frames,
         asset_classes=pd.Series(classes, dtype=object).reindex(present),
         frequency=frequency,
         calendar=calendar,
@@ -817,8 +992,12 @@ def macro_panel(
     if long.empty:
         raise EmptyStoreError(EMPTY_STORE_HELP.format(path=store.path, what="macro series"))
     rank = _source_rank(long, universe_macro_as_instruments(universe))
-    present = [s for s in wanted if s in set(long["symbol"])]
-    wide = _combine(long, "value", rank, present, False, [])
+    stored = set(long["symbol"])
+    present = [s for s in wanted if s in stored]
+    obs = _arrays_from_frame(long, ["value"])
+    grid = _Grid.build(obs, rank, present, int(obs.day.min()), int(obs.day.max()))
+    wide = _combine(obs.values.get("value"), grid, present, False, [], "value")
+    dates = grid.dates
     declared: dict[str, str] = {}
     if any(s not in universe.macro for s in present):
         meta = store.instruments()
@@ -828,10 +1007,11 @@ def macro_panel(
             if isinstance(freq, str) and freq in _FREQ_STALE_DAYS
         }
     columns = {}
-    for sym in present:
-        series = wide[sym].dropna()
-        if series.empty:
+    for j, sym in enumerate(present):
+        if wide is None or np.isnan(wide[j]).all():
             continue
+        has = ~np.isnan(wide[j])
+        series = pd.Series(wide[j][has], index=dates[has], name=sym)
         spec = universe.macro.get(sym)
         if spec is not None:
             freq = spec.frequency
