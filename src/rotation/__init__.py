@@ -30,33 +30,78 @@ from rotation.errors import (
     SymbolNotFoundError,
     UniverseError,
 )
-from rotation.analytics import (
-    basket_performance,
-    contribution,
-    cross_correlation,
-    drawdown_table,
-    event_study,
-    granger_causality,
-    macro_sensitivity,
-    market_cap_share,
-    net_issuance,
-    net_liquidity,
-    residual_correlation,
-    risk_table,
-    rolling_beta,
-    rolling_correlation,
-    rolling_macro_sensitivity,
-    rotation_index,
-)
-from rotation.events import EventSet, load_events
-from rotation.analytics.concentration import concentration
-from rotation.analytics.regimes import regimes
-from rotation.analytics.rrg import rrg
-from rotation.analytics.stress import stress
-from rotation.claims import Ledger, Verdict, evaluate_claims, load_claims_config
-from rotation.panel import BasketIndex, Panel, basket_index, build_panel, macro_panel
-from rotation.store import FetchReport, Store, fetch
-from rotation.universe import Basket, Instrument, MacroSeries, Universe, load_universe
+# Everything else is imported on first use (module ``__getattr__``, PEP 562): the analytics pull in
+# scipy, statsmodels and ruptures, the claims and the report more, and ``import rotation`` (every CLI
+# start-up) should not pay for what a command never touches. ``rotation.<name>`` and
+# ``from rotation import <name>`` work as before.
+from importlib import import_module as _import_module
+from typing import TYPE_CHECKING
+
+#: Public name -> the module that defines it.
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(("basket_performance", "contribution", "cross_correlation", "drawdown_table", "event_study",
+                     "granger_causality", "macro_sensitivity", "market_cap_share", "net_issuance", "net_liquidity",
+                     "residual_correlation", "risk_table", "rolling_beta", "rolling_correlation",
+                     "rolling_macro_sensitivity", "rotation_index"), "rotation.analytics"),
+    "concentration": "rotation.analytics.concentration",
+    "regimes": "rotation.analytics.regimes",
+    "rrg": "rotation.analytics.rrg",
+    "stress": "rotation.analytics.stress",
+    **dict.fromkeys(("EventSet", "load_events"), "rotation.events"),
+    **dict.fromkeys(("Ledger", "Verdict", "evaluate_claims", "load_claims_config"), "rotation.claims"),
+    **dict.fromkeys(("BasketIndex", "Panel", "basket_index", "build_panel", "macro_panel"), "rotation.panel"),
+    **dict.fromkeys(("FetchReport", "Store", "fetch"), "rotation.store"),
+    **dict.fromkeys(("Basket", "Instrument", "MacroSeries", "Universe", "load_universe"), "rotation.universe"),
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(_import_module(module), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    # a subpackage or module (``rotation.config``, ``rotation.analytics``, ...)
+    try:
+        return _import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
+    from rotation.analytics import (
+        basket_performance,
+        contribution,
+        cross_correlation,
+        drawdown_table,
+        event_study,
+        granger_causality,
+        macro_sensitivity,
+        market_cap_share,
+        net_issuance,
+        net_liquidity,
+        residual_correlation,
+        risk_table,
+        rolling_beta,
+        rolling_correlation,
+        rolling_macro_sensitivity,
+        rotation_index,
+    )
+    from rotation.analytics.concentration import concentration
+    from rotation.analytics.regimes import regimes
+    from rotation.analytics.rrg import rrg
+    from rotation.analytics.stress import stress
+    from rotation.claims import Ledger, Verdict, evaluate_claims, load_claims_config
+    from rotation.events import EventSet, load_events
+    from rotation.panel import BasketIndex, Panel, basket_index, build_panel, macro_panel
+    from rotation.store import FetchReport, Store, fetch
+    from rotation.universe import Basket, Instrument, MacroSeries, Universe, load_universe
 
 __all__ = [
     "Basket",

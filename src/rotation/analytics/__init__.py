@@ -28,124 +28,44 @@ The fast NaN-aware rolling kernels live in the private ``_rolling`` and
 ``_pairwise`` modules; the public functions above use them.
 """
 
-from rotation.analytics.breaks import (
-    ChangePoints,
-    ChowTest,
-    CorrelationBreak,
-    ExpandingChangePoints,
-    VolatilityBreak,
-    change_points,
-    chow_test,
-    correlation_break,
-    expanding_change_points,
-    volatility_break,
-)
-from rotation.analytics.comovement import (
-    GrangerResult,
-    LeadLag,
-    ResidualCorrelation,
-    beta,
-    correlation,
-    cross_correlation,
-    granger_causality,
-    newey_west_lags,
-    residual_correlation,
-    rolling_beta,
-    rolling_correlation,
-    rolling_residual_correlation,
-)
-from rotation.analytics.concentration import (
-    PUBLISHED_CAP_INCREASE_SHARE,
-    PUBLISHED_RETURN_SHARE,
-    ConcentrationResult,
-    ContributionResult,
-    ai_linked_set,
-    contribution,
-    index_members,
-    link_contributions,
-)
-from rotation.analytics.events import EventStudyResult, bmp_test, event_study, kolari_pynnonen
-from rotation.analytics.flows import (
-    BasketCaps,
-    CapDecomposition,
-    CapShareResult,
-    DollarVolumeShare,
-    ETFFlows,
-    NetIssuance,
-    RotationIndexResult,
-    basket_caps,
-    cap_change_decomposition,
-    dollar_volume_share,
-    etf_net_flows,
-    market_cap_share,
-    net_issuance,
-    rotation_index,
-)
-from rotation.analytics.macro import (
-    NetLiquidity,
-    RegimeReturns,
-    RollingSensitivity,
-    SensitivityResult,
-    align_releases,
-    macro_factors,
-    macro_sensitivity,
-    net_liquidity,
-    rate_regime,
-    returns_by_regime,
-    rolling_macro_sensitivity,
-)
-from rotation.analytics.performance import (
-    BasketPerformance,
-    CommonWindow,
-    basket_indices,
-    basket_performance,
-    common_window,
-    rebase,
-    trailing_returns,
-)
-from rotation.analytics.regimes import ExpandingRegimes, RegimeResult, expanding_regimes, hamilton_filter
-from rotation.analytics.returns import (
-    cumulative_returns,
-    deannualize_rate,
-    infer_periods_per_year,
-    log_returns,
-    periods_per_year,
-    resample_returns,
-    simple_returns,
-    total_return,
-)
-from rotation.analytics.risk import (
-    DrawdownTable,
-    RiskTable,
-    annualized_volatility,
-    cagr,
-    conditional_value_at_risk,
-    downside_deviation,
-    drawdown,
-    drawdown_table,
-    max_drawdown,
-    risk_table,
-    rolling_max_drawdown,
-    rolling_sharpe,
-    rolling_sortino,
-    rolling_volatility,
-    sharpe_ratio,
-    sortino_ratio,
-    value_at_risk,
-)
-from rotation.analytics.stress import (
-    BetaResult,
-    DrawdownEpisodes,
-    ScenarioResult,
-    StressResult,
-    analogue_windows,
-    conditional_beta,
-    downside_beta,
-    drawdown_episodes,
-    hac_beta,
-    scenario,
-)
-from rotation.analytics.rrg import QUADRANTS, RRGResult, quadrant, relative_strength, rs_momentum, rs_ratio
+# The names below are imported on first use (module ``__getattr__``, PEP 562): importing every
+# analytics module pulls in scipy.stats, statsmodels and ruptures (~1-2 s), which commands that
+# never touch them (``rotation --help``, ``rotation status``) should not pay for.
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+#: Public name -> the analytics module that defines it.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "breaks": ("ChangePoints", "ChowTest", "CorrelationBreak", "ExpandingChangePoints", "VolatilityBreak",
+        "change_points", "chow_test", "correlation_break", "expanding_change_points", "volatility_break"),
+    "comovement": ("GrangerResult", "LeadLag", "ResidualCorrelation", "beta", "correlation", "cross_correlation",
+        "granger_causality", "newey_west_lags", "residual_correlation", "rolling_beta", "rolling_correlation",
+        "rolling_residual_correlation"),
+    "concentration": ("PUBLISHED_CAP_INCREASE_SHARE", "PUBLISHED_RETURN_SHARE", "ConcentrationResult",
+        "ContributionResult", "ai_linked_set", "contribution", "index_members", "link_contributions"),
+    "events": ("EventStudyResult", "bmp_test", "event_study", "kolari_pynnonen"),
+    "flows": ("BasketCaps", "CapDecomposition", "CapShareResult", "DollarVolumeShare", "ETFFlows", "NetIssuance",
+        "RotationIndexResult", "basket_caps", "cap_change_decomposition", "dollar_volume_share", "etf_net_flows",
+        "market_cap_share", "net_issuance", "rotation_index"),
+    "macro": ("NetLiquidity", "RegimeReturns", "RollingSensitivity", "SensitivityResult", "align_releases",
+        "macro_factors", "macro_sensitivity", "net_liquidity", "rate_regime", "returns_by_regime",
+        "rolling_macro_sensitivity"),
+    "performance": ("BasketPerformance", "CommonWindow", "basket_indices", "basket_performance", "common_window",
+        "rebase", "trailing_returns"),
+    "regimes": ("ExpandingRegimes", "RegimeResult", "expanding_regimes", "hamilton_filter"),
+    "returns": ("cumulative_returns", "deannualize_rate", "infer_periods_per_year", "log_returns",
+        "periods_per_year", "resample_returns", "simple_returns", "total_return"),
+    "risk": ("DrawdownTable", "RiskTable", "annualized_volatility", "cagr", "conditional_value_at_risk",
+        "downside_deviation", "drawdown", "drawdown_table", "max_drawdown", "risk_table", "rolling_max_drawdown",
+        "rolling_sharpe", "rolling_sortino", "rolling_volatility", "sharpe_ratio", "sortino_ratio", "value_at_risk"),
+    "stress": ("BetaResult", "DrawdownEpisodes", "ScenarioResult", "StressResult", "analogue_windows",
+        "conditional_beta", "downside_beta", "drawdown_episodes", "hac_beta", "scenario"),
+    "rrg": ("QUADRANTS", "RRGResult", "quadrant", "relative_strength", "rs_momentum", "rs_ratio"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "PUBLISHED_CAP_INCREASE_SHARE",
@@ -260,3 +180,144 @@ __all__ = [
     "trailing_returns",
     "value_at_risk",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # a re-exported name: import its module and cache the value in this namespace
+    module = _WHERE.get(name)
+    if module is not None:
+        value = getattr(import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value
+        return value
+    # a submodule (``rotation.analytics.rrg`` stays the module, see above)
+    try:
+        return import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
+    from rotation.analytics.breaks import (
+        ChangePoints,
+        ChowTest,
+        CorrelationBreak,
+        ExpandingChangePoints,
+        VolatilityBreak,
+        change_points,
+        chow_test,
+        correlation_break,
+        expanding_change_points,
+        volatility_break,
+    )
+    from rotation.analytics.comovement import (
+        GrangerResult,
+        LeadLag,
+        ResidualCorrelation,
+        beta,
+        correlation,
+        cross_correlation,
+        granger_causality,
+        newey_west_lags,
+        residual_correlation,
+        rolling_beta,
+        rolling_correlation,
+        rolling_residual_correlation,
+    )
+    from rotation.analytics.concentration import (
+        PUBLISHED_CAP_INCREASE_SHARE,
+        PUBLISHED_RETURN_SHARE,
+        ConcentrationResult,
+        ContributionResult,
+        ai_linked_set,
+        contribution,
+        index_members,
+        link_contributions,
+    )
+    from rotation.analytics.events import EventStudyResult, bmp_test, event_study, kolari_pynnonen
+    from rotation.analytics.flows import (
+        BasketCaps,
+        CapDecomposition,
+        CapShareResult,
+        DollarVolumeShare,
+        ETFFlows,
+        NetIssuance,
+        RotationIndexResult,
+        basket_caps,
+        cap_change_decomposition,
+        dollar_volume_share,
+        etf_net_flows,
+        market_cap_share,
+        net_issuance,
+        rotation_index,
+    )
+    from rotation.analytics.macro import (
+        NetLiquidity,
+        RegimeReturns,
+        RollingSensitivity,
+        SensitivityResult,
+        align_releases,
+        macro_factors,
+        macro_sensitivity,
+        net_liquidity,
+        rate_regime,
+        returns_by_regime,
+        rolling_macro_sensitivity,
+    )
+    from rotation.analytics.performance import (
+        BasketPerformance,
+        CommonWindow,
+        basket_indices,
+        basket_performance,
+        common_window,
+        rebase,
+        trailing_returns,
+    )
+    from rotation.analytics.regimes import ExpandingRegimes, RegimeResult, expanding_regimes, hamilton_filter
+    from rotation.analytics.returns import (
+        cumulative_returns,
+        deannualize_rate,
+        infer_periods_per_year,
+        log_returns,
+        periods_per_year,
+        resample_returns,
+        simple_returns,
+        total_return,
+    )
+    from rotation.analytics.risk import (
+        DrawdownTable,
+        RiskTable,
+        annualized_volatility,
+        cagr,
+        conditional_value_at_risk,
+        downside_deviation,
+        drawdown,
+        drawdown_table,
+        max_drawdown,
+        risk_table,
+        rolling_max_drawdown,
+        rolling_sharpe,
+        rolling_sortino,
+        rolling_volatility,
+        sharpe_ratio,
+        sortino_ratio,
+        value_at_risk,
+    )
+    from rotation.analytics.stress import (
+        BetaResult,
+        DrawdownEpisodes,
+        ScenarioResult,
+        StressResult,
+        analogue_windows,
+        conditional_beta,
+        downside_beta,
+        drawdown_episodes,
+        hac_beta,
+        scenario,
+    )
+    from rotation.analytics.rrg import QUADRANTS, RRGResult, quadrant, relative_strength, rs_momentum, rs_ratio

@@ -154,6 +154,16 @@ class ClaimContext:
         """
         return build_panel(self.store, self.universe, end=self.data_end, cap_method="backcast")
 
+    @cached_property
+    def first_dates(self) -> dict[str, pd.Timestamp | None]:
+        """Symbol -> first date with a price in :attr:`daily` (None without one).
+
+        Computed once per run: every verdict's provenance and caveats look these up
+        (a per-column ``apply`` per verdict cost ~0.2 s of a ledger).
+        """
+        prices = self.daily.prices
+        return {s: prices[s].first_valid_index() for s in dict.fromkeys(prices.columns)}
+
     def macro(self, symbols: Sequence[str], index: pd.DatetimeIndex) -> pd.DataFrame:
         """Macro series as published on each date of ``index`` (columns only for stored series).
 
@@ -296,7 +306,7 @@ class ClaimContext:
         """``symbol, source, first_date, last_observed`` of the symbols with data in the panel."""
         panel = self.daily
         have = [s for s in symbols if s in panel.prices.columns]
-        first = panel.prices[have].apply(lambda c: c.first_valid_index()) if have else pd.Series(dtype=object)
+        first = self.first_dates
         return pd.DataFrame({
             "symbol": have,
             "source": [panel.sources.get(s) for s in have],
@@ -326,7 +336,7 @@ class ClaimContext:
             upto = f" on or before {_day(self.data_end)}" if self.data_end is not None else " in the store"
             out.append(f"no data{upto} for {', '.join(absent)}: left out")
         have = [s for s in symbols if s not in absent]
-        first = panel.prices[have].apply(lambda c: c.first_valid_index()) if have else pd.Series(dtype=object)
+        first = self.first_dates
         late = [f"{s} ({_day(first[s])})" for s in have if (first[s] - window.start).days > _SLACK_DAYS
                 and first[s] <= window.end]
         after = [s for s in have if first[s] > window.end]

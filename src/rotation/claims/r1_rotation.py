@@ -34,7 +34,7 @@ import pandas as pd
 from rotation.claims._common import finite, format_rule, insufficient, path_frame, verdict
 from rotation.claims._config import Param, Params
 from rotation.claims._context import ClaimContext, ClaimWindow
-from rotation.claims._stats import block_bootstrap, decide_interval
+from rotation.claims._stats import block_bootstrap, decide_interval, sum_rows
 from rotation.claims._verdict import Effect, Verdict
 from rotation.errors import DataError
 
@@ -83,7 +83,7 @@ def evaluate(ctx: ClaimContext, params: Params) -> Verdict:
             caveats=tuple(ctx.caveats(members, win, indices=list(indices.values()))), **common)
     d = (np.log1p(r["ai"]) - np.log1p(r["crypto"])).to_numpy()
     boot = block_bootstrap(d, np.sum, reps=params["bootstrap_reps"], seed=params["seed"], level=params["level"],
-                           kind=params["bootstrap"], block_length=params["block_length"])
+                           kind=params["bootstrap"], block_length=params["block_length"], batch=sum_rows)
     stats: dict[str, object] = {
         "ai_return": float(np.expm1(np.log1p(r["ai"]).sum())),
         "crypto_return": float(np.expm1(np.log1p(r["crypto"]).sum())),

@@ -67,7 +67,7 @@ from rotation.claims._stats import block_bootstrap, decide_interval
 from rotation.claims._verdict import Effect, Interval, Verdict
 from rotation.errors import DataError, EmptyStoreError, ParameterError
 
-__all__ = ["ID", "PARAMS", "RULE", "SET_NAME", "evaluate", "excess_over_threshold"]
+__all__ = ["ID", "PARAMS", "RULE", "SET_NAME", "evaluate", "excess_over_threshold", "excesses_over_threshold"]
 
 ID = "R5"
 #: Label of the AI-linked set in the evidence.
@@ -116,6 +116,29 @@ def excess_over_threshold(rows: np.ndarray, threshold: float, linking: str) -> f
 
     linked = link_contributions(pd.DataFrame(rows), linking).to_numpy()
     return float(linked[0] - threshold * (linked[0] + linked[1]))
+
+
+def excesses_over_threshold(samples: np.ndarray, threshold: float, linking: str) -> np.ndarray:
+    """:func:`excess_over_threshold` of each of ``m`` resamples, ``(m, n, 2) -> (m,)``, bit for bit.
+
+    GRAP linking is done for all resamples at once with the operations of
+    :func:`rotation.analytics.concentration.link_contributions` (row sums,
+    cumulative log growth), then one ``beta @ c`` per resample: the same BLAS
+    call as there (``c`` column-major, as a two-column DataFrame's ``to_numpy``
+    is), because a batched product, or one over another memory layout, may sum
+    in another order. Carino and Menchero linking (and any resample with a
+    period return at or below -100%, which raises there) go through
+    :func:`excess_over_threshold` one by one.
+    """
+    c = np.asarray(samples, dtype="float64")
+    r = c.sum(axis=2)
+    if linking != "grap" or not np.isfinite(c).all() or (r <= -1.0).any():
+        return np.array([excess_over_threshold(s, threshold, linking) for s in c])
+    m = c.shape[0]
+    growth = np.cumsum(np.log1p(r), axis=1)
+    beta = np.exp(np.concatenate([np.zeros((m, 1)), growth[:, :-1]], axis=1))
+    linked = np.array([beta[i] @ np.asfortranarray(c[i]) for i in range(m)]).reshape(m, 2)
+    return linked[:, 0] - threshold * (linked[:, 0] + linked[:, 1])
 
 
 def evaluate(ctx: ClaimContext, params: Params) -> Verdict:
@@ -196,7 +219,8 @@ def evaluate(ctx: ClaimContext, params: Params) -> Verdict:
     rows = daily[["set_contribution", "other_contribution"]].to_numpy()
     boot = block_bootstrap(rows, lambda x: excess_over_threshold(x, theta, linking), reps=params["bootstrap_reps"],
                            seed=params["seed"], level=params["level"], kind=params["bootstrap"],
-                           block_length=params["block_length"])
+                           block_length=params["block_length"],
+                           batch=lambda s: excesses_over_threshold(s, theta, linking))
     share = float(res.set_linked_share)
     lo, hi = theta + boot.lo / big_r, theta + boot.hi / big_r
     stats.update({"days": len(daily), "bootstrap_se_share": boot.se / big_r, "block_length": boot.block_length})

@@ -53,7 +53,7 @@ import pandas as pd
 from rotation.claims._common import format_rule, insufficient, verdict
 from rotation.claims._config import Param, Params
 from rotation.claims._context import ClaimContext
-from rotation.claims._stats import block_bootstrap, decide_interval
+from rotation.claims._stats import block_bootstrap, decide_interval, sum_rows
 from rotation.claims._verdict import Effect, Verdict
 
 __all__ = ["ID", "PARAMS", "POOL", "RULE", "evaluate"]
@@ -129,7 +129,7 @@ def evaluate(ctx: ClaimContext, params: Params) -> Verdict:
             **common)
     boot = block_bootstrap(increments.to_numpy(), lambda x: float(x.sum()), reps=params["bootstrap_reps"],
                            seed=params["seed"], level=params["level"], kind=params["bootstrap"],
-                           block_length=params["block_length"])
+                           block_length=params["block_length"], batch=sum_rows)
     top1, top3 = res.top[1][POOL], res.top[3][POOL]
     stats.update({
         "hhi_start": float(hhi.iloc[0]),

@@ -33,7 +33,7 @@ import pandas as pd
 from rotation.claims._common import format_rule, insufficient, path_frame, verdict
 from rotation.claims._config import Param, Params
 from rotation.claims._context import ClaimContext, ClaimWindow
-from rotation.claims._stats import block_bootstrap, decide_interval
+from rotation.claims._stats import block_bootstrap, decide_interval, sum_rows
 from rotation.claims._verdict import Effect, Verdict
 from rotation.errors import DataError
 from rotation.panel import basket_index
@@ -106,7 +106,7 @@ def evaluate(ctx: ClaimContext, params: Params) -> Verdict:
             f"at least {params['min_observations']} needed"], caveats=tuple(caveats), statistics=stats, **common)
     d = (np.log1p(r["basket"]) - np.log1p(r["benchmark"])).to_numpy()
     boot = block_bootstrap(d, np.sum, reps=params["bootstrap_reps"], seed=params["seed"], level=params["level"],
-                           kind=params["bootstrap"], block_length=params["block_length"])
+                           kind=params["bootstrap"], block_length=params["block_length"], batch=sum_rows)
     stats.update({
         "basket_return": float(np.expm1(np.log1p(r["basket"]).sum())),
         "benchmark_return": float(np.expm1(np.log1p(r["benchmark"]).sum())),

@@ -141,18 +141,27 @@ class Timings:
 
     CPU time (of the thread that ran the stage) is about what a stage costs on an idle machine;
     wall time also counts waiting for other jobs on a shared machine.
+
+    A stage opened inside another (``provenance: quality checks`` inside ``provenance``) is part of
+    its time: :attr:`parents` names the enclosing stage, so that totals add up only the top-level ones.
     """
 
     def __init__(self) -> None:
         self.stages: list[tuple[str, float, float]] = []
+        #: stage name -> the stage it ran inside (None: top level)
+        self.parents: dict[str, str | None] = {}
+        self._open: list[str] = []
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        self.parents.setdefault(name, self._open[-1] if self._open else None)
+        self._open.append(name)
         t0, c0 = time.perf_counter(), time.thread_time()
         try:
             yield
         finally:
             self.stages.append((name, time.perf_counter() - t0, time.thread_time() - c0))
+            self._open.pop()
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.stages, columns=["stage", "seconds", "cpu seconds"])
