@@ -164,7 +164,7 @@ class ApiState:
         """
         if not _on_event_loop():
             return self.store.data_version()
-        version = getattr(self.store, "_version", None)  # Store has no public lock-free form of it (yet)
+        version = self.store.data_version(wait=False)
         if version is None:
             raise _NeedsThread
         return int(version)

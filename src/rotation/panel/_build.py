@@ -80,8 +80,7 @@ from rotation._typing import DateLike
 from rotation.errors import DataError, EmptyStoreError, ParameterError, UniverseError
 from rotation.panel._basket import BasketIndex, basket_index
 from rotation.panel._calendar import CALENDARS, calendar_index, sessions, weekly_labels
-from rotation.store import Store
-from rotation.store._duckdb import ObservationArrays
+from rotation.store import ObservationArrays, Store
 from rotation.universe import Universe, load_universe
 from rotation.universe._model import DAILY_CLASSES
 

@@ -4,7 +4,7 @@
 providers named in the universe.
 """
 
-from rotation.store._duckdb import SCHEMA_VERSION, Store
+from rotation.store._duckdb import SCHEMA_VERSION, ObservationArrays, Store
 from rotation.store._fetch import FetchJob, FetchOutcome, FetchReport, fetch, plan_fetch, register_universe
 from rotation.store._import import ImportReport, import_file
 
@@ -14,6 +14,7 @@ __all__ = [
     "FetchOutcome",
     "FetchReport",
     "ImportReport",
+    "ObservationArrays",
     "Store",
     "fetch",
     "import_file",

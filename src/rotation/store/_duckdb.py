@@ -29,7 +29,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import duckdb
 import numpy as np
@@ -446,8 +446,19 @@ class Store:
         with self._lock:
             return self._con.execute(sql, list(params)).df()
 
-    def data_version(self) -> int:
+    @overload
+    def data_version(self) -> int: ...
+    @overload
+    def data_version(self, *, wait: Literal[False]) -> int | None: ...
+
+    def data_version(self, *, wait: bool = True) -> int | None:
         """Counter bumped by every committed write; use it to key caches.
+
+        ``wait=False`` returns the memo without taking the store's lock (which a
+        reader or writer in another thread may hold for seconds), or ``None``
+        when it has not been read from the file yet: for callers that must not
+        block, such as the API's event loop. During a write it is the last
+        committed version.
 
         Memoised in the instance: read from the file once, then bumped by
         :meth:`transaction` right after each successful COMMIT (a rolled-back
@@ -462,6 +473,8 @@ class Store:
         instance per file and process (the API's refresh thread uses the API's
         own store).
         """
+        if not wait:
+            return self._version  # one attribute read: atomic under the GIL
         with self._lock:
             if self._version is None:
                 # fetchall: a half-read result would block the next register() inside a transaction
