@@ -7,7 +7,6 @@ and from SOURCES.md, never from the importer itself.
 from __future__ import annotations
 
 import gzip
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -273,12 +272,10 @@ def test_reimport_is_idempotent(imported, shared_data: Path) -> None:
     assert len(store.fetch_log(limit=None)) == n_log + len(SHARED_IMPORTS)
 
 
-def test_large_file_parses_in_seconds(shared_data: Path) -> None:
-    t0 = time.perf_counter()
+def test_large_file_parses_completely(shared_data: Path) -> None:
+    # Its speed belongs in benchmarks/ (never asserted here); this checks that every row arrives.
     data = read_table(
         shared_data / "sp500/constituents_adj_close_daily_long.csv.gz",
         ImportSpec(symbol_column="ticker", columns={"adj_close": "adj_close"}),
     )
-    elapsed = time.perf_counter() - t0
     assert len(data.observations) == 1_397_519
-    assert elapsed < 10, f"1.4M rows took {elapsed:.1f}s"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -636,14 +635,11 @@ def test_real_ai_compute_cap_weights_with_backcast_caps(real_store, real_univers
     assert idx.weights.sum(axis=1).loc["2016":].round(12).eq(1.0).all()
 
 
-def test_real_sp500_members_panel_builds_quickly(real_store, real_universe, shared_data) -> None:
+def test_real_sp500_members_panel_builds(real_store, real_universe, shared_data) -> None:
+    # Its speed is measured in benchmarks/ (never asserted here).
     members = pd.read_csv(shared_data / "sp500" / "constituents_current.csv")["symbol"].tolist()
-    t0 = time.perf_counter()
     panel = build_panel(real_store, real_universe, symbols=members)
-    elapsed = time.perf_counter() - t0
-    print(f"build_panel S&P 500 members: {elapsed:.2f} s for {panel.prices.shape}")
     assert panel.prices.shape[1] >= 490
-    assert elapsed < 30  # about 2 s on the reference machine; a generous bound against regressions
     assert panel.market_caps.loc["2026-03-06"].notna().sum() >= 450  # the snapshot date
 
 
