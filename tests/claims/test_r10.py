@@ -10,7 +10,6 @@ sessions (the claim's logic, not the panel's 24/7 sampling, is under test).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -255,9 +254,7 @@ def test_bad_thresholds_are_refused(built, tmp_path):
 # ----------------------------------------------------------------------------- real data
 @pytest.mark.shared_data
 def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
-    t = time.perf_counter()
     v = evaluate_claims(real_store, real_universe, claims=["R10"])["R10"]
-    elapsed = time.perf_counter() - t
     assert v.verdict in VERDICTS and v.verdict != "insufficient data", v.missing
     st = v.statistics
     # 2018-2026: the AI baskets fell 10%+ in 2018, 2020, 2022, 2024 and 2025 at least
@@ -269,4 +266,3 @@ def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
     assert set(sc["series"]) == {"crypto", "miners_ai_hosting"}
     # a guard against pathological slowness only (machine load varies); typically
     # 1.5 s (panel) + 0.1 s on the shared data
-    assert elapsed < 60.0

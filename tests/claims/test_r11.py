@@ -11,7 +11,6 @@ standardised return :math:`z_m` and independent noise :math:`e`;
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -228,9 +227,7 @@ def test_bad_settings_name_the_key(tmp_path, old, new, key):
 # ----------------------------------------------------------------------------- real data
 @pytest.mark.shared_data
 def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
-    t = time.perf_counter()
     v = evaluate_claims(real_store, real_universe, claims=["R11"])["R11"]
-    elapsed = time.perf_counter() - t
     assert v.verdict in VERDICTS and v.verdict != "insufficient data", v.missing
     st = v.statistics
     assert st["break_date"] == pd.Timestamp("2024-01-11")
@@ -243,4 +240,3 @@ def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
     assert v.window[0] >= pd.Timestamp("2022-01-01") and v.window[1] <= pd.Timestamp("2026-01-10")
     as_of = evaluate_claims(real_store, real_universe, claims=["R11"], as_of="2024-03-31")["R11"]
     assert as_of.verdict == "insufficient data" and "2024-01-11" in as_of.missing[0]
-    assert elapsed < 60.0  # typically ~1.5 s (panel) + 0.5 s; a guard against pathological slowness only

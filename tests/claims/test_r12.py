@@ -12,7 +12,6 @@ event of another kind.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -283,9 +282,7 @@ def test_window_parser_and_session_merge(tmp_path):
 # ----------------------------------------------------------------------------- real data
 @pytest.mark.shared_data
 def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
-    t = time.perf_counter()
     v = evaluate_claims(real_store, real_universe, claims=["R12"])["R12"]
-    elapsed = time.perf_counter() - t
     assert v.verdict in VERDICTS and v.verdict != "insufficient data", v.missing
     st = v.statistics
     # the shipped file: BTC and ETH ETF approvals/launches, the COIN S&P inclusion, two IPOs, five deals
@@ -300,4 +297,3 @@ def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
     # the ledger's JSON of this claim is deterministic
     again = evaluate_claims(real_store, real_universe, claims=["R12"])["R12"]
     assert again.to_dict() == v.to_dict()
-    assert elapsed < 60.0  # typically ~1.5 s (panel) + 0.2 s; a guard against pathological slowness only

@@ -18,7 +18,6 @@ Scenarios (``SCENARIOS``: event effect, liquidity effect):
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -365,9 +364,7 @@ def test_crypto_target_option(built, tmp_path):
 # ----------------------------------------------------------------------------- real data
 @pytest.mark.shared_data
 def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
-    t = time.perf_counter()
     v = evaluate_claims(real_store, real_universe, claims=["R4"])["R4"]
-    elapsed = time.perf_counter() - t
     assert v.verdict in VERDICTS and v.verdict != "insufficient data", v.missing
     st = v.statistics
     assert st["legs"] == "event, liquidity"
@@ -379,4 +376,3 @@ def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
     assert st["liquidity_weeks"] > 300
     assert np.isfinite(v.p_value) and v.interval is not None
     assert len(v.evidence["liquidity"]) > 300 and len(v.evidence["relative_cars"]) >= 21
-    assert elapsed < 60.0  # typically ~1.5 s (panel) + 0.3 s; a guard against pathological slowness only

@@ -11,7 +11,6 @@ one snapshot at the end (back-cast by the panel).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -277,9 +276,7 @@ def test_deterministic_and_short_windows(built, verdicts):
 # ----------------------------------------------------------------------------- real data
 @pytest.mark.shared_data
 def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
-    t = time.perf_counter()
     v = evaluate_claims(real_store, real_universe, claims=["R5"])["R5"]
-    elapsed = time.perf_counter() - t
     assert v.verdict in VERDICTS and v.verdict != "insufficient data", v.missing
     assert v.window[0] == T0
     st = v.statistics
@@ -291,6 +288,3 @@ def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
     text = " ".join(v.caveats)
     assert "Survivorship" in text and "Constant shares" in text and "back-cast" in text
     assert "GOOG left out" in text  # share classes: Alphabet's cap counted once
-    # a guard against pathological slowness only (machine load varies); typically
-    # 1.5 s (universe panel) + 2-3 s (S&P panel) on the shared data
-    assert elapsed < 60.0

@@ -10,7 +10,6 @@ it started; the expected verdict follows from the rule in
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -224,9 +223,7 @@ def test_configuration_is_checked(built, tmp_path):
 # ----------------------------------------------------------------------------- real data
 @pytest.mark.shared_data
 def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
-    t = time.perf_counter()
     v = evaluate_claims(real_store, real_universe, claims=["R7"])["R7"]
-    elapsed = time.perf_counter() - t
     assert v.verdict in VERDICTS and v.verdict != "insufficient data", v.missing
     assert v.window[0] == pd.Timestamp("2022-12-30")
     # TSM, ASML and ARM are not S&P members: no cap snapshot, named in a caveat
@@ -239,4 +236,3 @@ def test_real_data_gives_a_verdict_with_evidence(real_store, real_universe):
     assert len(v.evidence["concentration"]) > 100
     # a guard against pathological slowness only (machine load varies); typically
     # 1.5 s (panel) + 0.1 s on the shared data
-    assert elapsed < 60.0
