@@ -100,8 +100,8 @@ def run(ctx: Context) -> None:
         baseline_label="pandas rolling mean/std z-scores",
         check=check_rrg, target=KERNEL_TARGET, input_bytes=in_bytes,
         notes=[f"rrg(..., weekly=False, ratio_window={w}, momentum_window={w}); checks RS-Ratio and RS-Momentum; "
-               "input bytes = the price frame; peak includes the three (T, N) outputs of RRGResult "
-               "(rs, ratio, momentum), i.e. at least 3x the input", path],
+               "input bytes = the price frame; peak includes the two (T, N) outputs of RRGResult "
+               "(ratio, momentum; RRGResult.rs is built from the prices on first access, not timed)", path],
     )
     parts.append(r)
 

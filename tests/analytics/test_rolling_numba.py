@@ -18,6 +18,7 @@ busy 2-core machine); numba caches them next to the module afterwards.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -33,7 +34,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from rotation.analytics import _rolling as R
 from rotation.analytics import rrg as rrg_mod
 from rotation.config import numba_mode
-from rotation.errors import DataError
+from rotation.errors import DataError, ParameterError
 
 pytest.importorskip("numba")
 
@@ -205,6 +206,49 @@ def test_rrg_public_result_equal_on_both_paths(monkeypatch):
             assert_array_equal(b.to_numpy(), a.to_numpy())
 
 
+# ------------------------------------------------------------ scaled std (rolling_volatility)
+@pytest.mark.parametrize(("window", "min_periods"), CASES)
+def test_scaled_std_equal_on_both_paths_and_to_scaling_after(monkeypatch, window, min_periods):
+    x = _hard_panel(window)
+    scale = np.sqrt(np.array([252.0, 365.0, 12.0, 1.0, 52.0, 252.0, 0.5, np.nan]))
+    slow, fast = _both(monkeypatch, R._var_core, x, window, min_periods, 1, std=True, scale=scale)
+    assert_array_equal(fast, slow)
+    # sqrt, then one multiplication per cell: the bits of scaling the std afterwards
+    assert_array_equal(fast, R.rolling_std(x, window, min_periods) * scale)
+    assert np.isnan(fast[:, 7]).all()
+
+
+def test_rolling_volatility_equal_on_both_paths_with_its_errors(monkeypatch):
+    from rotation.analytics import risk
+
+    idx = pd.bdate_range("2020-01-01", periods=300)
+    rng = np.random.default_rng(5)
+    r = pd.DataFrame(rng.normal(0.0, 0.01, (300, 3)), index=idx, columns=["a", "b", "c"])
+    r[rng.random(r.shape) < 0.05] = np.nan
+    r.iloc[:60, 1] = np.nan
+    ppy = pd.Series({"a": 252.0, "b": 365.0, "c": 12.0})
+    slow, fast = _both(monkeypatch, risk.rolling_volatility, r, 20, periods_per_year=ppy, min_periods=15)
+    assert_array_equal(fast.to_numpy(), slow.to_numpy())
+    assert_allclose(fast.to_numpy(), (r.rolling(20, 15).std() * np.sqrt(ppy)).to_numpy(), rtol=1e-9)
+    inf = r.copy()
+    inf.iloc[120, 2] = np.inf
+    inf.iloc[200, 0] = -np.inf
+    nan = r * np.nan
+    for mode in ("0", "1"):
+        monkeypatch.setenv("ROTATION_NUMBA", mode)
+        # the infinite value is reported first, whatever else is wrong (as when it was checked first)
+        for kw in ({}, {"window": 0}, {"periods_per_year": -1.0}):
+            args = {"window": 20, "periods_per_year": 252, **kw}
+            with pytest.raises(DataError, match=re.escape(f"return of 'c' on {idx[120]} is infinite")):
+                risk.rolling_volatility(inf, args.pop("window"), **args)
+        with pytest.raises(DataError, match="the longest column has 0 valid returns, 1 needed"):
+            risk.rolling_volatility(nan, 0, periods_per_year=252)
+        with pytest.raises(DataError, match="no returns: the input is empty"):
+            risk.rolling_volatility(r.iloc[:0], 20, periods_per_year=252)
+        with pytest.raises(ParameterError, match="window"):
+            risk.rolling_volatility(r, 0, periods_per_year=252)
+
+
 # ------------------------------------------------------------ errors and dispatch
 @pytest.mark.parametrize("fn", ["var", "zscore", "corr"])
 def test_infinite_values_raise_the_same_error(monkeypatch, fn):
@@ -298,6 +342,54 @@ def test_numba_path_is_look_ahead_free_and_equal_to_numpy(monkeypatch, case):
         monkeypatch.setenv("ROTATION_NUMBA", "0")
         past = fn(*cut_args, window, minp)
         assert_array_equal(full[:cut], past, err_msg=name)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(_series_and_cut(), st.lists(st.sampled_from([1.0, 12.0, 52.0, 252.0, 365.0]), min_size=40, max_size=40))
+def test_rolling_volatility_scaled_in_kernel_is_look_ahead_free(monkeypatch, case, ppys):
+    """sqrt(ppy) applied inside the kernel: both paths equal, and a prefix never changes."""
+    from rotation.analytics import risk
+
+    x, _, window, minp, cut = case
+    T, N = x.shape
+    r = pd.DataFrame(x * 1e-3, index=pd.bdate_range("2020-01-01", periods=T))
+    r.columns = [f"c{j}" for j in range(N)]
+    ppy = pd.Series(ppys[:N], index=r.columns)
+    if r.notna().to_numpy().sum() == 0:
+        return  # all-NaN input: rejected (tested above)
+    slow, full = _both(monkeypatch, risk.rolling_volatility, r, window, periods_per_year=ppy, min_periods=minp)
+    assert_array_equal(full.to_numpy(), slow.to_numpy())
+    assert_array_equal(full.to_numpy(), R.rolling_std(r.to_numpy(), window, minp) * np.sqrt(ppy.to_numpy()))
+    if r.iloc[:cut].notna().to_numpy().any():
+        monkeypatch.setenv("ROTATION_NUMBA", "0")
+        past = risk.rolling_volatility(r.iloc[:cut], window, periods_per_year=ppy, min_periods=minp)
+        assert_array_equal(full.to_numpy()[:cut], past.to_numpy())
+
+
+def test_several_tiles_and_a_partial_one(monkeypatch):
+    """Columns spread over 2 full tiles and a partial one (whatever the tile width): same bits."""
+    from rotation.analytics import _rolling_numba
+
+    tile = _rolling_numba.TILE
+    x = np.asfortranarray(np.tile(_hard_panel(1, 400), (1, (2 * tile + 3 + 7) // 8))[:, : 2 * tile + 3])
+    x[:, -1] = np.nan  # the last column of the partial tile: nothing valid
+    y = np.sin(np.arange(400.0)) + 2.0
+    for name in SINGLE:
+        slow, fast = _both(monkeypatch, getattr(R, f"rolling_{name}"), x, 30, 20)
+        assert_array_equal(fast, slow, err_msg=name)
+    for name in PAIR:
+        slow, fast = _both(monkeypatch, getattr(R, f"rolling_{name}"), x, y, 30, 20)
+        assert_array_equal(fast, slow, err_msg=name)
+    scale = np.linspace(1.0, 20.0, x.shape[1])
+    slow, fast = _both(monkeypatch, R._var_core, x, 30, 20, 1, std=True, scale=scale)
+    assert_array_equal(fast, slow)
+    kw = {"smooth": 1, "ratio_window": 30, "ratio_min_periods": 20, "roc_period": 1,
+          "momentum_window": 10, "momentum_min_periods": 10, "flat_tol": 1e-12}
+    px = np.asfortranarray(np.abs(x))  # price-like: positive or NaN
+    (r0, m0), (r1, m1) = _both(monkeypatch, R._rrg_lines, px, den=y[:, None], base=100.0, **kw)
+    assert_array_equal(r1, r0)
+    assert_array_equal(m1, m0)
+    assert np.isnan(r1[:, -1]).all() and np.isfinite(r1[-1, :-1]).any()
 
 
 @pytest.mark.parametrize("shape", [(0, 3), (1, 3), (5, 0), (3, 33)])

@@ -380,3 +380,64 @@ def test_real_weekly_rrg_sanity(real_weekly_panel):
     assert rs.loc["2024-06-28"] > 1.5 * rs.loc["2022-12-30"]
     # ... and its RS-Ratio sat above 100 in most of those weeks
     assert (res.ratio["ai_compute"].loc["2023-01-06":"2024-06-28"] > 100).mean() > 0.6
+
+
+# ----------------------------------------------------------------------------- lazy RS
+def _rs_case() -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(11)
+    T = 300
+    idx = pd.bdate_range("2021-01-04", periods=T)
+    px = pd.DataFrame(100 * np.exp(np.cumsum(rng.normal(0, 0.01, (T, 5)), axis=0)), index=idx, columns=list("ABCDE"))
+    px.iloc[:40, 1] = np.nan  # late listing
+    px.iloc[250:, 3] = np.nan  # delisted: its latest point is not the last row
+    px.iloc[rng.integers(0, T, 10), 4] = np.nan
+    bm = pd.Series(50 * np.exp(np.cumsum(rng.normal(0, 0.01, T))), index=idx, name="BM")
+    bm.iloc[[5, 77]] = np.nan
+    return px, bm
+
+
+@pytest.mark.parametrize("numba", ["0", "1"])
+def test_rs_built_on_access_equals_relative_strength(monkeypatch, numba):
+    """``res.rs`` is computed from the prices on first access: the same bits as relative_strength."""
+    monkeypatch.setenv("ROTATION_NUMBA", numba)
+    px, bm = _rs_case()
+    expected = relative_strength(px, bm)
+    for benchmark, prices in ((bm, px), ("BM", px.assign(BM=bm))):
+        res = rrg(prices, benchmark, ratio_window=20, momentum_window=10, weekly=False)
+        latest = res.to_frame()  # before rs exists: RS read at the latest points only
+        assert "_rs_value" in vars(res) and not isinstance(vars(res)["_rs_value"], pd.DataFrame)
+        pd.testing.assert_frame_equal(res.rs, expected, check_exact=True)
+        assert res.rs is res.rs  # built once, then kept
+        pd.testing.assert_frame_equal(res.to_frame(), latest, check_exact=True)
+        rows = [res.rs.index.get_loc(d) for d in latest["date"]]
+        np.testing.assert_array_equal(latest["rs"].to_numpy(), expected.to_numpy()[rows, range(5)])
+        assert latest.loc["D", "date"] == px.index[249]
+
+
+def test_rrg_result_constructed_with_a_frame_still_works():
+    """RRGResult's constructor is unchanged: rs first (positional or keyword), frozen, replace()."""
+    import dataclasses
+    import pickle
+
+    px, bm = _rs_case()
+    res = rrg(px, bm, ratio_window=20, momentum_window=10, weekly=False)
+    fields = [f.name for f in dataclasses.fields(RRGResult)]
+    assert fields[:3] == ["rs", "ratio", "momentum"]
+    rs = res.rs * 2.0
+    again = RRGResult(rs, res.ratio, res.momentum, "BM", 20, 10, 1, 1, "as given")
+    assert again.rs is rs
+    pd.testing.assert_frame_equal(
+        again.to_frame().drop(columns="rs"), res.to_frame().drop(columns="rs"), check_exact=True
+    )
+    np.testing.assert_array_equal(again.to_frame()["rs"].to_numpy(), 2.0 * res.to_frame()["rs"].to_numpy())
+    with pytest.raises(TypeError):
+        RRGResult(ratio=res.ratio, momentum=res.momentum, benchmark="BM", ratio_window=20,
+                  momentum_window=10, roc_period=1, smooth=1, frequency="as given")  # rs is required
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.rs = rs  # type: ignore[misc]
+    fresh = rrg(px, bm, ratio_window=20, momentum_window=10, weekly=False)
+    copied = pickle.loads(pickle.dumps(fresh))  # rs not built yet: its operands travel
+    pd.testing.assert_frame_equal(copied.rs, res.rs, check_exact=True)
+    swapped = dataclasses.replace(fresh, benchmark="other")
+    assert swapped.benchmark == "other"
+    pd.testing.assert_frame_equal(swapped.rs, res.rs, check_exact=True)

@@ -58,7 +58,7 @@ Numba accelerator
 -----------------
 With the optional ``fast`` extra (numba) var / std / z-score, cov / corr /
 beta and the fused RRG lines run in :mod:`._rolling_numba`: the same
-algorithm, tile by tile (32 columns, in parallel), in the same floating-point
+algorithm, tile by tile (64 columns, in parallel), in the same floating-point
 order, so both paths return the same bits (tested); the exact two-pass sums
 above are added in row order on both paths for that reason. The numba path
 is taken when numba is importable, ``ROTATION_NUMBA`` is not ``0``
@@ -619,16 +619,28 @@ def _check_ddof(ddof: Any) -> None:
 
 
 def _var_core(
-    arr: np.ndarray, window: int, minp: int, ddof: int, *, std: bool = False
+    arr: np.ndarray,
+    window: int,
+    minp: int,
+    ddof: int,
+    *,
+    std: bool = False,
+    scale: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(T, N) rolling variance (``std``: its square root) of a (T, N) float array."""
+    """(T, N) rolling variance (``std``: its square root) of a (T, N) float array.
+
+    ``scale`` (N,) (``std`` only) multiplies column ``j``'s standard deviation
+    (e.g. ``sqrt(periods per year)``): ``sqrt(var) * scale[j]`` on both paths,
+    the numba kernel at its output write, so no second pass over (T, N).
+    """
     kern = _numba_for(arr.size)
     if kern is not None:
         x = np.asfortranarray(arr)
         out = np.empty(x.shape, order="F")
         mode = kern.MODE_STD if std else kern.MODE_VAR
         B = _block_rows(window, x.shape[1])
-        bad = kern.call(kern.var_kernel, x, out, window, minp, ddof, B, mode, 0.0, 0.0)
+        s = np.ones(x.shape[1]) if scale is None else np.ascontiguousarray(scale, dtype=np.float64)
+        bad = kern.call(kern.var_kernel, x, out, window, minp, ddof, B, mode, 0.0, 0.0, s)
         _raise_first_inf(bad, "x")
         return out
     out = np.empty(arr.shape)
@@ -648,6 +660,8 @@ def _var_core(
         out[rows, cols] = np.where((ex["n"] < minp) | (ex["n"] <= ddof), np.nan, val)
     if std:
         np.sqrt(out, out=out)
+        if scale is not None:
+            out *= scale
     return out
 
 
@@ -705,7 +719,10 @@ def _zscore_core(
         x = np.asfortranarray(arr)
         out = np.empty(x.shape, order="F")
         B = _block_rows(window, x.shape[1])
-        bad = kern.call(kern.var_kernel, x, out, window, minp, ddof, B, kern.MODE_Z, flat_tol, add)
+        ones = np.ones(x.shape[1])  # scale: read in std mode only
+        bad = kern.call(
+            kern.var_kernel, x, out, window, minp, ddof, B, kern.MODE_Z, flat_tol, add, ones
+        )
         _raise_first_inf(bad, "x")
         return out
     out = np.empty(arr.shape)
@@ -745,6 +762,19 @@ def _zscore_core(
     return out
 
 
+def _ratio_of(num: np.ndarray, den: np.ndarray, base: float, out: np.ndarray) -> np.ndarray:
+    """``num / den * base`` into ``out`` (the relative-strength line; ``den`` (T, 1) broadcasts).
+
+    Divide, then scale in place: the one rounding order of RS wherever it is
+    computed (whole frame, column chunk or single cells give the same bits).
+    NaN where ``num`` or ``den`` is NaN.
+    """
+    np.divide(num, den, out=out)
+    if base != 1.0:
+        out *= base
+    return out
+
+
 def _rrg_lines(
     rs: np.ndarray,
     *,
@@ -755,6 +785,8 @@ def _rrg_lines(
     momentum_window: int,
     momentum_min_periods: int,
     flat_tol: float,
+    den: np.ndarray | None = None,
+    base: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """RS-Ratio and RS-Momentum (T, N) of relative-strength lines ``rs`` (T, N) (see ``rrg``).
 
@@ -764,8 +796,18 @@ def _rrg_lines(
     two z-scores of a column in one visit, reading ``ln rs`` from a
     (T, 256)-column buffer, and allocates only the two outputs; the NumPy
     path composes :func:`_ratio_lines` and :func:`_momentum_lines` (same bits).
+
+    With ``den`` (T, 1) given, ``rs`` holds prices and the lines are
+    ``rs / den * base`` (:func:`_ratio_of`): the numba path without
+    smoothing then builds them 256 columns at a time in the ``ln rs`` buffer,
+    so no (T, N) RS array exists (peak memory: the two outputs).
     """
     kern = _numba_for(rs.size)
+    if den is not None and (kern is None or smooth > 1):
+        # whole-frame paths: materialise RS once
+        order = "F" if rs.flags.f_contiguous else "C"
+        rs = _ratio_of(rs, den, base, np.empty(rs.shape, order=order))
+        den = None
     if kern is None:
         ratio = _ratio_lines(rs, smooth, ratio_window, ratio_min_periods, flat_tol)
         momentum = _momentum_lines(
@@ -783,8 +825,13 @@ def _rrg_lines(
     for c0 in range(0, N, _RRG_CHUNK_COLS):
         c1 = min(N, c0 + _RRG_CHUNK_COLS)
         if smoothed is None:
-            # NumPy's log, not numba's: the two differ in the last bit for ~1e-4 of inputs
-            x = np.log(rs[:, c0:c1], out=buf[:, : c1 - c0])
+            x = buf[:, : c1 - c0]
+            if den is not None:
+                _ratio_of(rs[:, c0:c1], den, base, x)
+                # NumPy's log, not numba's: the two differ in the last bit for ~1e-4 of inputs
+                np.log(x, out=x)
+            else:
+                np.log(rs[:, c0:c1], out=x)
         else:
             x = np.asfortranarray(smoothed[:, c0:c1])
         first_inf[c0:c1] = kern.call(

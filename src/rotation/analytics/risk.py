@@ -34,6 +34,7 @@ from scipy import stats
 from rotation._typing import SeriesOrFrame
 from rotation.analytics._rolling import (
     _validate_window,
+    _var_core,
     rolling_count,
     rolling_mean,
     rolling_std,
@@ -233,11 +234,21 @@ def rolling_volatility(
     -------
     Same type and shape as ``returns``; NaN where the window is short.
     """
-    frame, values, was_series = _prep(returns)
-    ppy = _ppy(frame, periods_per_year, asset_classes, calendar)
-    # the kernel on the (T, N) values, scaled in place: no second (T, N) array, no pandas copy
-    vol = rolling_std(values, window, min_periods)
-    vol *= np.sqrt(ppy)
+    frame, was_series = _as_frame(returns, "returns")
+    values = _float_values(frame, "returns")
+    try:
+        # _prep's (T, N) passes (inf scan, valid counts) are left to the kernel, which scans
+        # anyway; only its empty / all-NaN rejections are checked here, column by column
+        if values.size == 0 or all(np.isnan(values[:, j]).all() for j in range(values.shape[1])):
+            _prep(returns)
+        ppy = _ppy(frame, periods_per_year, asset_classes, calendar)
+        window, min_periods = _validate_window(window, min_periods)
+        # sqrt(ppy) applied as each std is written: one (T, N) output, no pandas copy
+        vol = _var_core(values, window, min_periods, 1, std=True, scale=np.sqrt(ppy))
+    except Exception:
+        # an input _prep rejects gets _prep's error (it ran first, before any other check)
+        _prep(returns)
+        raise
     out = pd.DataFrame(vol, index=frame.index, columns=frame.columns, copy=False)
     return out.iloc[:, 0].rename(returns.name) if was_series else out
 

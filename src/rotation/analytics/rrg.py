@@ -203,6 +203,14 @@ def relative_strength(
     DataError
         Non-positive prices, or no date shared by the asset and the benchmark.
     """
+    frame, bench = _rs_operands(prices, benchmark)
+    return _RSLines(frame, bench, base).frame()
+
+
+def _rs_operands(
+    prices: PriceFrame | pd.Series, benchmark: pd.Series | str
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Checked (T, N) prices and the (T,) benchmark aligned to them (:func:`relative_strength`)."""
     frame = _as_frame(prices, "prices")
     if isinstance(benchmark, str):
         if benchmark not in frame.columns:
@@ -219,11 +227,72 @@ def relative_strength(
     _check_positive(bench.to_frame(), "benchmark")
     if not bench.notna().any():
         raise DataError("benchmark: no value on any date of prices (indexes do not overlap)")
-    # in place on one fresh array (P / B, then * base: the same rounding as P / B * base),
-    # handed to pandas without its default copy
-    rs = np.divide(frame.to_numpy(), bench.to_numpy()[:, None])
-    rs *= float(base)
-    return pd.DataFrame(rs, index=frame.index, columns=frame.columns, copy=False)
+    return frame, bench
+
+
+class _RSLines:
+    """Relative strength ``base * P / B`` kept as its operands until a frame is asked for.
+
+    ``P`` is the (T, N) price frame, ``B`` the (T,) benchmark on its dates.
+    Every RS value - whole frame, column chunk (``rrg``'s kernels) or single
+    cells (:meth:`RRGResult.to_frame`) - is computed by
+    :func:`rotation.analytics._rolling._ratio_of`, so all give the same bits.
+    """
+
+    __slots__ = ("base", "bench", "prices")
+
+    def __init__(self, prices: pd.DataFrame, bench: pd.Series, base: float) -> None:
+        self.prices, self.bench, self.base = prices, bench, float(base)
+
+    def den(self) -> np.ndarray:
+        """(T, 1) benchmark values."""
+        return self.bench.to_numpy(dtype=np.float64, na_value=np.nan)[:, None]
+
+    def frame(self) -> pd.DataFrame:
+        """(T, N) RS frame (one fresh array, handed to pandas without its default copy)."""
+        p = self.prices.to_numpy()
+        out = np.empty(p.shape, order="F" if p.flags.f_contiguous else "C")
+        rs = _rolling._ratio_of(p, self.den(), self.base, out)
+        return pd.DataFrame(rs, index=self.prices.index, columns=self.prices.columns, copy=False)
+
+    def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """RS at the cells ``(rows[i], cols[i])`` (1-D), without building the frame."""
+        p = self.prices.to_numpy()[rows, cols]
+        return _rolling._ratio_of(p, self.den()[rows, 0], self.base, np.empty(p.shape))
+
+    def valid_counts(self) -> np.ndarray:
+        """(N,) non-NaN RS values per column, without building the frame.
+
+        P and B are positive or NaN (or inf), so P / B is NaN exactly where
+        either is NaN or both are infinite.
+        """
+        p, b = self.prices.to_numpy(), self.den()
+        nan = np.isnan(p) | np.isnan(b)
+        inf_b = np.isinf(b)
+        if inf_b.any():
+            nan |= np.isinf(p) & inf_b
+        return p.shape[0] - np.count_nonzero(nan, axis=0)
+
+
+#: Instance-dict key of RRGResult.rs (a frame, or the _RSLines it is built from).
+_RS_SLOT = "_rs_value"
+
+
+class _LazyRS:
+    """Data descriptor for :attr:`RRGResult.rs`: stores a frame, or an :class:`_RSLines`
+    that is turned into the frame on first access (then kept)."""
+
+    def __get__(self, obj: object, objtype: type | None = None) -> pd.DataFrame:
+        if obj is None:
+            # no class-level default: dataclass keeps ``rs`` a required field
+            raise AttributeError(_RS_SLOT)
+        value = obj.__dict__[_RS_SLOT]
+        if isinstance(value, _RSLines):
+            value = obj.__dict__[_RS_SLOT] = value.frame()
+        return value
+
+    def __set__(self, obj: object, value: pd.DataFrame | _RSLines) -> None:
+        obj.__dict__[_RS_SLOT] = value
 
 
 def rs_ratio(
@@ -373,7 +442,10 @@ class RRGResult:
     Attributes
     ----------
     rs : DataFrame (T, N)
-        Relative-strength lines, ``100 * P / B``.
+        Relative-strength lines, ``100 * P / B``. :func:`rrg` hands over the
+        prices and the benchmark instead: the frame is computed on first
+        access (then kept), so a result holds two (T, N) arrays until ``rs``
+        is read; :meth:`to_frame` reads RS at the latest points only.
     ratio : DataFrame (T, N)
         RS-Ratio (x axis).
     momentum : DataFrame (T, N)
@@ -386,7 +458,8 @@ class RRGResult:
         ``"W"`` when daily input was resampled to weeks, else ``"as given"``.
     """
 
-    rs: pd.DataFrame
+    # computed from the prices and the benchmark on first access when rrg() built the result
+    rs: pd.DataFrame = _LazyRS()  # type: ignore[assignment]
     ratio: pd.DataFrame
     momentum: pd.DataFrame
     benchmark: str
@@ -441,6 +514,13 @@ class RRGResult:
         long = long.sort_values(["series", "date"], key=lambda s: s.map(order) if s.name == "series" else s)
         return long.reset_index(drop=True)
 
+    def _rs_at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """RS at the cells ``(rows[i], cols[i])``: from the operands while ``rs`` is not built."""
+        lines = self.__dict__.get(_RS_SLOT)
+        if isinstance(lines, _RSLines):
+            return lines.at(rows, cols)
+        return self.rs.to_numpy()[rows, cols]
+
     def latest(self) -> pd.DataFrame:
         """Alias of :meth:`to_frame`."""
         return self.to_frame()
@@ -460,11 +540,12 @@ class RRGResult:
             point keep a row of NaN with ``quadrant`` NaN (nothing dropped).
         """
         valid = self._valid()
-        r, m, rs = self.ratio.to_numpy(), self.momentum.to_numpy(), self.rs.to_numpy()
+        r, m = self.ratio.to_numpy(), self.momentum.to_numpy()
         T, N = r.shape
-        if T == 0:
+        no_rows = T == 0
+        if no_rows:
             nan = np.full(N, np.nan)
-            r = m = rs = nan[None, :]
+            r = m = nan[None, :]
             valid = np.zeros((1, N), dtype=bool)
             T = 1
         rows = np.arange(T)[:, None]
@@ -482,7 +563,7 @@ class RRGResult:
         out = pd.DataFrame(
             {
                 "date": dates,
-                "rs": np.where(has, rs[li, cols], np.nan),
+                "rs": np.where(has, np.nan if no_rows else self._rs_at(li, cols), np.nan),
                 "rs_ratio": x,
                 "rs_momentum": y,
                 "quadrant": _labels(x, y),
@@ -577,7 +658,8 @@ def rrg(
             bench = to_weekly(bench)
         frame = to_weekly(frame)
         freq = "W"
-    rs = relative_strength(frame, bench)
+    # RS stays as its operands: the kernels build it chunk by chunk, RRGResult.rs on first access
+    rs = _RSLines(*_rs_operands(frame, bench), base=100.0)
     if min_periods is not None:
         # what rs_ratio / rs_momentum check and reject
         _check_window("min_periods", min_periods, 2)
@@ -588,7 +670,7 @@ def rrg(
     mp1 = ratio_window if min_periods is None else min(min_periods, ratio_window)
     mp2 = momentum_window if min_periods is None else min(min_periods, momentum_window)
     need = smooth - 1 + mp1 + roc_period + mp2 - 1
-    most = int(np.count_nonzero(~np.isnan(rs.to_numpy()), axis=0).max()) if rs.shape[1] else 0
+    most = int(rs.valid_counts().max()) if rs.prices.shape[1] else 0
     if most < need:
         raise DataError(
             f"too few rows for a rotation graph: a series needs at least {need} joint "
@@ -596,7 +678,9 @@ def rrg(
         )
     # rs_ratio then rs_momentum, fused: one pass per column, no intermediate (T, N) frames
     ratio_values, momentum_values = _rolling._rrg_lines(
-        rs.to_numpy(),
+        rs.prices.to_numpy(),
+        den=rs.den(),
+        base=rs.base,
         smooth=smooth,
         ratio_window=ratio_window,
         ratio_min_periods=mp1,
@@ -605,8 +689,9 @@ def rrg(
         momentum_min_periods=mp2,
         flat_tol=_FLAT_TOL,
     )
-    ratio = pd.DataFrame(ratio_values, index=rs.index, columns=rs.columns, copy=False)
-    momentum = pd.DataFrame(momentum_values, index=rs.index, columns=rs.columns, copy=False)
+    index, columns = rs.prices.index, rs.prices.columns
+    ratio = pd.DataFrame(ratio_values, index=index, columns=columns, copy=False)
+    momentum = pd.DataFrame(momentum_values, index=index, columns=columns, copy=False)
     return RRGResult(
         rs=rs,
         ratio=ratio,
