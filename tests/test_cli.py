@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import httpx
@@ -12,27 +11,14 @@ from typer.testing import CliRunner
 
 from rotation.cli import app
 from rotation.sources import RetryPolicy, make_source
+from synthetic_store import basket_toml, instrument_toml, macro_toml
 
 runner = CliRunner()
 
-UNIVERSE = """
-[instruments.NVDA]
-asset_class = "equity"
-sources = { yahoo = "NVDA" }
-
-[instruments.NOPE]
-asset_class = "equity"
-sources = { yahoo = "NOPE" }
-
-[macro.DGS2]
-units = "percent"
-frequency = "D"
-sources = { fred = "DGS2" }
-
-[baskets.ai]
-members = ["NVDA"]
-role = "ai"
-"""
+UNIVERSE = "\n".join([
+    instrument_toml("NVDA", "NOPE"), macro_toml("DGS2", release_lag_days=None),
+    basket_toml("ai", ["NVDA"], role="ai", weighting=None),
+])
 
 
 @pytest.fixture
@@ -62,7 +48,7 @@ def offline_providers(monkeypatch: pytest.MonkeyPatch, fixtures_dir: Path) -> li
 @pytest.fixture
 def universe_file(tmp_path: Path) -> Path:
     p = tmp_path / "universe.toml"
-    p.write_text(textwrap.dedent(UNIVERSE))
+    p.write_text(UNIVERSE)
     return p
 
 

@@ -12,84 +12,19 @@ from typer.testing import CliRunner
 
 from rotation.cli import app
 from rotation.store import Store
+from synthetic_store import basket_toml, by_source, instrument_toml, macro_toml, prices
+from synthetic_store import series, stablecoin, walk, write_store
 
 runner = CliRunner()
 
-UNIVERSE = """
-[instruments.A1]
-asset_class = "equity"
-sources = { yahoo = "A1" }
-
-[instruments.A2]
-asset_class = "equity"
-sources = { yahoo = "A2" }
-
-[instruments.C1]
-asset_class = "crypto"
-sources = { coingecko = "c1" }
-
-[instruments.S1]
-asset_class = "stablecoin"
-sources = { coingecko = "s1" }
-
-[instruments.SPY]
-asset_class = "etf"
-sources = { yahoo = "SPY" }
-
-[baskets.ai]
-members = ["A1", "A2"]
-weighting = "equal"
-role = "ai"
-
-[baskets.crypto]
-members = ["C1"]
-weighting = "cap"
-role = "crypto"
-
-[baskets.stablecoins]
-members = ["S1"]
-weighting = "cap"
-role = "other"
-
-[macro.DGS2]
-units = "percent"
-frequency = "D"
-release_lag_days = 1
-sources = { fred = "DGS2" }
-
-[macro.DFII10]
-units = "percent"
-frequency = "D"
-release_lag_days = 1
-sources = { fred = "DFII10" }
-
-[macro.DTWEXBGS]
-units = "index"
-frequency = "D"
-release_lag_days = 7
-sources = { fred = "DTWEXBGS" }
-
-[macro.WALCL]
-units = "millions_usd"
-frequency = "W"
-scale = 1e6
-release_lag_days = 2
-sources = { fred = "WALCL" }
-
-[macro.WTREGEN]
-units = "billions_usd"
-frequency = "W"
-scale = 1e9
-release_lag_days = 2
-sources = { fred = "WTREGEN" }
-
-[macro.RRPONTSYD]
-units = "billions_usd"
-frequency = "D"
-scale = 1e9
-release_lag_days = 1
-sources = { fred = "RRPONTSYD" }
-"""
+UNIVERSE = "\n".join([
+    instrument_toml("A1", "A2"), instrument_toml("C1", asset_class="crypto", provider="coingecko"),
+    instrument_toml("S1", asset_class="stablecoin", provider="coingecko"), instrument_toml("SPY", asset_class="etf"),
+    basket_toml("ai", ["A1", "A2"], role="ai"),
+    basket_toml("crypto", ["C1"], weighting="cap", role="crypto"),
+    basket_toml("stablecoins", ["S1"], weighting="cap", role="other"),
+    *(macro_toml(s) for s in ("DGS2", "DFII10", "DTWEXBGS", "WALCL", "WTREGEN", "RRPONTSYD")),
+])
 
 
 @pytest.fixture(scope="module")
@@ -102,38 +37,23 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     days = pd.date_range("2019-01-01", "2022-12-31", freq="D")
     sessions = pd.bdate_range(days[0], days[-1])
     frames = []
-    for sym, idx, vol, extra in (
-        ("A1", sessions, 0.02, {}),
-        ("A2", sessions, 0.025, {}),
-        ("SPY", sessions, 0.01, {}),
-        ("C1", days, 0.04, {"supply": 19e6}),
-        ("S1", days, 0.0, {}),
-    ):
-        px = 100 * np.exp(np.cumsum(rng.normal(0.0003, vol, len(idx)))) if vol else np.ones(len(idx))
-        f = pd.DataFrame({"symbol": sym, "date": idx, "close": px, "adj_close": px,
-                          "volume_usd": rng.lognormal(20, 0.3, len(idx))})
-        if sym == "C1":
-            f["market_cap"] = px * 19e6
-        if sym == "S1":
-            supply = 5e10 * np.exp(np.cumsum(rng.normal(0.0005, 0.002, len(idx))))
-            f["market_cap"] = supply
-            f["supply"] = supply
-        frames.append(f)
+    for sym, idx, vol in (("A1", sessions, 0.02), ("A2", sessions, 0.025), ("SPY", sessions, 0.01), ("C1", days, 0.04)):
+        px = walk(100, rng.normal(0.0003, vol, len(idx)))
+        frames.append(prices(sym, idx, px, shares=19e6 if sym == "C1" else None,
+                             volume_usd=rng.lognormal(20, 0.3, len(idx))))
+    volume = rng.lognormal(20, 0.3, len(days))  # drawn before the supply (the numbers below depend on the order)
+    frames.append(stablecoin("S1", days, walk(5e10, rng.normal(0.0005, 0.002, len(days))), volume_usd=volume))
     macro = []
     for sym, idx, start, step in (
         ("DGS2", sessions, 2.5, 0.03), ("DFII10", sessions, 0.5, 0.02), ("DTWEXBGS", sessions, 110.0, 0.3),
         ("RRPONTSYD", sessions, 500.0, 5.0),
     ):
-        macro.append(pd.DataFrame({"symbol": sym, "date": idx, "value": start + np.cumsum(rng.normal(0, step, len(idx)))}))
+        macro.append(series(sym, idx, walk(start, rng.normal(0, step, len(idx)), "add")))
     weds = pd.date_range(days[0], days[-1], freq="W-WED")
-    macro.append(pd.DataFrame({"symbol": "WALCL", "date": weds, "value": 4.2e6 + np.cumsum(rng.normal(0, 2e4, len(weds)))}))
-    macro.append(pd.DataFrame({"symbol": "WTREGEN", "date": weds, "value": 400 + np.cumsum(rng.normal(0, 10, len(weds)))}))
-    path = root / "store.duckdb"
-    with Store(path) as store:
-        obs = pd.concat(frames, ignore_index=True)
-        for source, syms in (("yahoo", ["A1", "A2", "SPY"]), ("coingecko", ["C1", "S1"])):
-            store.write_observations(obs[obs["symbol"].isin(syms)], source=source)
-        store.write_macro(pd.concat(macro, ignore_index=True), source="fred")
+    macro.append(series("WALCL", weds, walk(4.2e6, rng.normal(0, 2e4, len(weds)), "add")))
+    macro.append(series("WTREGEN", weds, walk(400, rng.normal(0, 10, len(weds)), "add")))
+    path = write_store(root / "store.duckdb", by_source(frames, "yahoo", coingecko=["C1", "S1"]),
+                       macro=pd.concat(macro, ignore_index=True))
     return path, uni
 
 

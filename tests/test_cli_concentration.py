@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from rotation.cli._concentration import register
 from rotation.store import Store
+from synthetic_store import basket_toml, instrument_toml, prices, spells, walk, write_store
 
 runner = CliRunner()
 
@@ -26,37 +27,11 @@ def _root() -> None:
 
 register(app)
 
-UNIVERSE = """
-[instruments.A1]
-asset_class = "equity"
-sources = { yahoo = "A1" }
-
-[instruments.A2]
-asset_class = "equity"
-sources = { yahoo = "A2" }
-
-[instruments.A3]
-asset_class = "equity"
-sources = { yahoo = "A3" }
-
-[instruments.A4]
-asset_class = "equity"
-sources = { yahoo = "A4" }
-
-[instruments.B1]
-asset_class = "equity"
-sources = { yahoo = "B1" }
-
-[baskets.ai]
-members = ["A1", "A2", "A3", "A4"]
-weighting = "cap"
-role = "ai"
-
-[baskets.other]
-members = ["B1"]
-weighting = "equal"
-role = "other"
-"""
+UNIVERSE = "\n".join([
+    instrument_toml("A1", "A2", "A3", "A4", "B1"),
+    basket_toml("ai", ["A1", "A2", "A3", "A4"], weighting="cap", role="ai"),
+    basket_toml("other", ["B1"], role="other"),
+])
 
 SNAPSHOT = pd.Timestamp("2023-06-30")
 
@@ -76,23 +51,14 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     frames, snap = [], []
     for sym, drift, cap in (("A1", 0.0015, 3e12), ("A2", 0.0005, 1e12), ("A3", 0.0, 2e11), ("A4", 0.0008, None),
                             ("B1", 0.0002, 2e12), ("B3", 0.0004, 5e11)):
-        px = 50 * np.exp(np.cumsum(rng.normal(drift, 0.015, len(sessions))))
-        frames.append(pd.DataFrame({"symbol": sym, "date": sessions, "close": px, "adj_close": px}))
+        frames.append(prices(sym, sessions, walk(50, rng.normal(drift, 0.015, len(sessions)))))
         if cap is not None:
             snap.append({"symbol": sym, "date": SNAPSHOT, "market_cap": cap})
-    spells = pd.DataFrame(
-        {
-            "symbol": ["A1", "A2", "A3", "A4", "B1", "B2", "B3"],
-            "start_date": ["2015-01-02", "2015-01-02", "2015-01-02", "2015-01-02", "2015-01-02", "2015-01-02",
-                           "2022-06-01"],
-            "end_date": [None, None, None, None, None, "2022-03-01", None],
-        }
-    )
-    path = root / "store.duckdb"
-    with Store(path) as store:
-        store.write_observations(pd.concat(frames, ignore_index=True), source="yahoo")
-        store.write_observations(pd.DataFrame(snap), source="snapshot")
-        store.write_membership(spells, index_name="TEST", source="test")
+    always = ("2015-01-02", None)
+    members = spells({**dict.fromkeys(["A1", "A2", "A3", "A4", "B1"], always), "B2": ("2015-01-02", "2022-03-01"),
+                      "B3": ("2022-06-01", None)})
+    obs = {"yahoo": pd.concat(frames, ignore_index=True), "snapshot": pd.DataFrame(snap)}
+    path = write_store(root / "store.duckdb", obs, membership={"TEST": members})
     return path, uni
 
 

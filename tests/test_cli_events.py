@@ -15,40 +15,15 @@ from typer.testing import CliRunner
 from rotation.cli._events import parse_windows, register
 from rotation.errors import ParameterError
 from rotation.store import Store
+from synthetic_store import basket_toml, by_source, instrument_toml, prices, walk, write_store
 
 runner = CliRunner()
 
-UNIVERSE = """
-[instruments.A1]
-asset_class = "equity"
-sources = { yahoo = "A1" }
-
-[instruments.A2]
-asset_class = "equity"
-sources = { yahoo = "A2" }
-
-[instruments.C1]
-asset_class = "crypto"
-sources = { coingecko = "c1" }
-
-[instruments.C2]
-asset_class = "crypto"
-sources = { coingecko = "c2" }
-
-[instruments.SPY]
-asset_class = "etf"
-sources = { yahoo = "SPY" }
-
-[baskets.ai]
-members = ["A1", "A2"]
-weighting = "equal"
-role = "ai"
-
-[baskets.crypto]
-members = ["C1", "C2"]
-weighting = "equal"
-role = "crypto"
-"""
+UNIVERSE = "\n".join([
+    instrument_toml("A1", "A2"), instrument_toml("C1", "C2", asset_class="crypto", provider="coingecko"),
+    instrument_toml("SPY", asset_class="etf"),
+    basket_toml("ai", ["A1", "A2"], role="ai"), basket_toml("crypto", ["C1", "C2"], role="crypto"),
+])
 
 EVENTS = """
 [[event]]
@@ -95,13 +70,8 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pat
                                 ("C1", days, 1.8, 0.04), ("C2", days, 2.2, 0.05)):
         pos = days.get_indexer(idx)
         r = beta * market[pos] + rng.normal(0, vol, len(idx)) if vol else market[pos]
-        px = 100 * np.exp(np.cumsum(r))
-        frames.append(pd.DataFrame({"symbol": sym, "date": idx, "close": px, "adj_close": px}))
-    path = root / "store.duckdb"
-    with Store(path) as store:
-        obs = pd.concat(frames, ignore_index=True)
-        for source, syms in (("yahoo", ["A1", "A2", "SPY"]), ("coingecko", ["C1", "C2"])):
-            store.write_observations(obs[obs["symbol"].isin(syms)], source=source)
+        frames.append(prices(sym, idx, walk(100, r)))
+    path = write_store(root / "store.duckdb", by_source(frames, "yahoo", coingecko=["C1", "C2"]))
     return path, uni, events
 
 

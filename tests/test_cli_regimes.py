@@ -13,36 +13,15 @@ from typer.testing import CliRunner
 
 from rotation.cli import _regimes
 from rotation.store import Store
+from synthetic_store import basket_toml, by_source, instrument_toml, prices, walk, write_store
 
 runner = CliRunner()
 
-UNIVERSE = """
-[instruments.A1]
-asset_class = "equity"
-sources = { yahoo = "A1" }
-
-[instruments.A2]
-asset_class = "equity"
-sources = { yahoo = "A2" }
-
-[instruments.C1]
-asset_class = "crypto"
-sources = { coingecko = "c1" }
-
-[instruments.SPY]
-asset_class = "etf"
-sources = { yahoo = "SPY" }
-
-[baskets.ai]
-members = ["A1", "A2"]
-weighting = "equal"
-role = "ai"
-
-[baskets.crypto]
-members = ["C1"]
-weighting = "cap"
-role = "crypto"
-"""
+UNIVERSE = "\n".join([
+    instrument_toml("A1", "A2"), instrument_toml("C1", asset_class="crypto", provider="coingecko"),
+    instrument_toml("SPY", asset_class="etf"),
+    basket_toml("ai", ["A1", "A2"], role="ai"), basket_toml("crypto", ["C1"], weighting="cap", role="crypto"),
+])
 
 
 def _app() -> typer.Typer:
@@ -85,16 +64,9 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         vol = {"A1": 0.02, "A2": 0.025, "SPY": 0.01}.get(sym)
         if vol is None:  # a crypto asset whose volatility triples on 2021-06-01
             vol = np.where(idx < pd.Timestamp("2021-06-01"), 0.02, 0.06)
-        px = 100 * np.exp(np.cumsum(rng.normal(0.0003, vol, len(idx))))
-        f = pd.DataFrame({"symbol": sym, "date": idx, "close": px, "adj_close": px})
-        if sym == "C1":
-            f["market_cap"] = px * 19e6
-        frames.append(f)
-    path = root / "store.duckdb"
-    with Store(path) as store:
-        obs = pd.concat(frames, ignore_index=True)
-        store.write_observations(obs[obs["symbol"] != "C1"], source="yahoo")
-        store.write_observations(obs[obs["symbol"] == "C1"], source="coingecko")
+        px = walk(100, rng.normal(0.0003, vol, len(idx)))
+        frames.append(prices(sym, idx, px, shares=19e6 if sym == "C1" else None))
+    path = write_store(root / "store.duckdb", by_source(frames, "yahoo", coingecko=["C1"]))
     return path, uni
 
 

@@ -14,41 +14,16 @@ from typer.testing import CliRunner
 from rotation.cli._stress import parse_shocks, register
 from rotation.errors import ParameterError
 from rotation.store import Store
+from synthetic_store import basket_toml, by_source, instrument_toml, prices, walk, write_store
 
 runner = CliRunner()
 
-UNIVERSE = """
-[instruments.A1]
-asset_class = "equity"
-sources = { yahoo = "A1" }
-
-[instruments.A2]
-asset_class = "equity"
-sources = { yahoo = "A2" }
-
-[instruments.M1]
-asset_class = "equity"
-sources = { yahoo = "M1" }
-
-[instruments.C1]
-asset_class = "crypto"
-sources = { coingecko = "c1" }
-
-[baskets.ai]
-members = ["A1", "A2"]
-weighting = "equal"
-role = "ai"
-
-[baskets.crypto]
-members = ["C1"]
-weighting = "cap"
-role = "crypto"
-
-[baskets.miners]
-members = ["M1"]
-weighting = "equal"
-role = "crypto"
-"""
+UNIVERSE = "\n".join([
+    instrument_toml("A1", "A2", "M1"),
+    instrument_toml("C1", asset_class="crypto", provider="coingecko"),
+    basket_toml("ai", ["A1", "A2"], role="ai"), basket_toml("crypto", ["C1"], weighting="cap", role="crypto"),
+    basket_toml("miners", ["M1"], role="crypto"),
+])
 
 
 @pytest.fixture(scope="module")
@@ -77,13 +52,8 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     for sym, idx, load, vol in (("A1", sessions, 1.0, 0.01), ("A2", sessions, 1.0, 0.012),
                                 ("M1", sessions, 1.5, 0.03), ("C1", days, 0.5, 0.03)):
         r = load * f.reindex(idx).to_numpy() + rng.normal(0, vol, len(idx))
-        px = 50 * np.exp(np.cumsum(r))
-        frames.append(pd.DataFrame({"symbol": sym, "date": idx, "close": px, "adj_close": px}))
-    obs = pd.concat(frames, ignore_index=True)
-    path = root / "store.duckdb"
-    with Store(path) as store:
-        store.write_observations(obs[obs["symbol"] != "C1"], source="yahoo")
-        store.write_observations(obs[obs["symbol"] == "C1"], source="coingecko")
+        frames.append(prices(sym, idx, walk(50, r)))
+    path = write_store(root / "store.duckdb", by_source(frames, "yahoo", coingecko=["C1"]))
     return path, uni
 
 

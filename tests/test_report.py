@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from rotation.cli import _data_commands
 from rotation.store import Store
+from synthetic_store import prices, series, spells, walk, write_store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
 
@@ -50,46 +51,37 @@ def make_store(path: Path, *, start: str = "2021-01-04", end: str = "2024-12-31"
     sess = pd.bdate_range(start, end)
     days = pd.date_range(start, end)
     mkt = rng.normal(0.0004, 0.011, len(sess))
-    with Store(path) as s:
-        for sym, b in {**AI, **CRYPTO_EQ, "SPY": 1.0, "QQQ": 1.1}.items():
-            r = b * mkt + rng.normal(0.0002, 0.012 if sym in AI else 0.03, len(sess))
-            px = 50 * np.exp(np.cumsum(r))
-            s.write_observations(pd.DataFrame({"symbol": sym, "date": sess, "adj_close": px,
-                                               "volume": 1e6}), source="yahoo")
-        crypto_f = rng.normal(0.0, 0.03, len(days))
-        for sym, (level, supply) in {"BTC": (30000, 19.5e6), "ETH": (2000, 120e6), "SOL": (40, 4e8)}.items():
-            px = level * np.exp(np.cumsum(crypto_f + rng.normal(0.0003, 0.02, len(days))))
-            frame = pd.DataFrame({"symbol": sym, "date": days, "close": px, "volume_usd": px * 1e4})
-            if caps:
-                frame["market_cap"] = px * supply
-            s.write_observations(frame, source="coingecko")
-        for sym in ("LINK", "FIL", "RENDER"):
-            px = 10 * np.exp(np.cumsum(crypto_f * 1.3 + rng.normal(0.0, 0.03, len(days))))
-            s.write_observations(pd.DataFrame({"symbol": sym, "date": days, "close": px}), source="binance")
-        if caps:
-            snap = sess[-60]
-            rows = [{"symbol": k, "date": snap, "market_cap": v} for k, v in CAPS.items() if v]
-            s.write_observations(pd.DataFrame(rows), source="yahoo_snapshot")
-        if macro:
-            bd = pd.bdate_range(start, end)
-            walk = np.cumsum(rng.normal(0, 0.03, len(bd)))
-            series = {"DGS2": 2.0 + walk, "DFII10": 0.5 + 0.6 * walk + np.cumsum(rng.normal(0, 0.02, len(bd))),
-                      "DTWEXBGS": 110 * np.exp(np.cumsum(rng.normal(0, 0.003, len(bd)))),
-                      "DFF": np.clip(1.0 + walk, 0.05, None),
-                      "RRPONTSYD": 1500 + np.cumsum(rng.normal(0, 5, len(bd)))}
-            for sym, v in series.items():
-                s.write_macro(pd.DataFrame({"symbol": sym, "date": bd, "value": v}), source="fred")
-            weds = pd.date_range(start, end, freq="W-WED")
-            s.write_macro(pd.DataFrame({"symbol": "WALCL", "date": weds,
-                                        "value": 8.0e6 + np.cumsum(rng.normal(0, 1e4, len(weds)))}), source="fred")
-            tga = weds[weds <= "2023-06-30"]  # the TGA series stops early: net liquidity must end there
-            s.write_macro(pd.DataFrame({"symbol": "WTREGEN", "date": tga,
-                                        "value": 700 + np.cumsum(rng.normal(0, 10, len(tga)))}), source="fred")
-        if membership:
-            members = [k for k in CAPS if k != "SPY"]
-            s.write_membership(pd.DataFrame({"symbol": members, "start_date": "2015-01-01", "end_date": None}),
-                               index_name="SP500", source="test")
-    return path
+    obs: dict[str, list[pd.DataFrame]] = {"yahoo": [], "coingecko": [], "binance": []}
+    for sym, b in {**AI, **CRYPTO_EQ, "SPY": 1.0, "QQQ": 1.1}.items():
+        r = b * mkt + rng.normal(0.0002, 0.012 if sym in AI else 0.03, len(sess))
+        obs["yahoo"].append(prices(sym, sess, walk(50, r), fields=("adj_close",), volume=1e6))
+    crypto_f = rng.normal(0.0, 0.03, len(days))
+    for sym, (level, supply) in {"BTC": (30000, 19.5e6), "ETH": (2000, 120e6), "SOL": (40, 4e8)}.items():
+        px = walk(level, crypto_f + rng.normal(0.0003, 0.02, len(days)))
+        obs["coingecko"].append(prices(sym, days, px, fields=("close",), shares=supply if caps else None,
+                                       volume_usd=px * 1e4))
+    for sym in ("LINK", "FIL", "RENDER"):
+        px = walk(10, crypto_f * 1.3 + rng.normal(0.0, 0.03, len(days)))
+        obs["binance"].append(prices(sym, days, px, fields=("close",)))
+    if caps:
+        snap = sess[-60]
+        caps_on = [{"symbol": k, "date": snap, "market_cap": v} for k, v in CAPS.items() if v]
+        obs["yahoo_snapshot"] = [pd.DataFrame(caps_on)]
+    rows = []
+    if macro:
+        bd = pd.bdate_range(start, end)
+        rate = np.cumsum(rng.normal(0, 0.03, len(bd)))
+        values = {"DGS2": 2.0 + rate, "DFII10": 0.5 + 0.6 * rate + np.cumsum(rng.normal(0, 0.02, len(bd))),
+                  "DTWEXBGS": walk(110, rng.normal(0, 0.003, len(bd))),
+                  "DFF": np.clip(1.0 + rate, 0.05, None),
+                  "RRPONTSYD": walk(1500, rng.normal(0, 5, len(bd)), "add")}
+        rows = [series(sym, bd, v) for sym, v in values.items()]
+        weds = pd.date_range(start, end, freq="W-WED")
+        rows.append(series("WALCL", weds, walk(8.0e6, rng.normal(0, 1e4, len(weds)), "add")))
+        tga = weds[weds <= "2023-06-30"]  # the TGA series stops early: net liquidity must end there
+        rows.append(series("WTREGEN", tga, walk(700, rng.normal(0, 10, len(tga)), "add")))
+    members = dict.fromkeys([k for k in CAPS if k != "SPY"], ("2015-01-01", None))
+    return write_store(path, obs, macro=rows, membership={"SP500": spells(members)} if membership else None)
 
 
 @pytest.fixture(scope="module")

@@ -4,124 +4,57 @@
 some endpoints need: FRED-like macro series (:func:`write_macro`, universe ``MACRO``) and two USD
 stablecoins with supply plus an S&P-like index membership (:func:`write_stablecoins_membership`,
 universe ``STABLECOINS``). :func:`write_full` writes all of it for :data:`FULL_UNIVERSE`, on which every
-endpoint answers 200.
+endpoint answers 200. The mechanics are :mod:`synthetic_store`'s.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from rotation.store import Store
+_TESTS = str(Path(__file__).resolve().parents[1])
+if _TESTS not in sys.path:  # benchmarks/bench_api.py puts only tests/api on the path
+    sys.path.append(_TESTS)
 
-UNIVERSE = """
-[instruments.A1]
-asset_class = "equity"
-sources = { yahoo = "A1" }
+from synthetic_store import basket_toml, by_source, instrument_toml, macro_toml, prices  # noqa: E402
+from synthetic_store import series, spells, stablecoin, walk, write_store  # noqa: E402
 
-[instruments.A2]
-asset_class = "equity"
-sources = { yahoo = "A2" }
+UNIVERSE = "\n".join([
+    instrument_toml("A1", "A2"),
+    instrument_toml("C1", "C2", asset_class="crypto", provider="coingecko"),
+    instrument_toml("SPY", asset_class="etf"),
+    basket_toml("ai", ["A1", "A2"], role="ai"),
+    basket_toml("crypto", ["C1", "C2"], weighting="cap", role="crypto"),
+    basket_toml("bench", ["SPY"], role="benchmark"),
+])
 
-[instruments.C1]
-asset_class = "crypto"
-sources = { coingecko = "c1" }
-
-[instruments.C2]
-asset_class = "crypto"
-sources = { coingecko = "c2" }
-
-[instruments.SPY]
-asset_class = "etf"
-sources = { yahoo = "SPY" }
-
-[baskets.ai]
-members = ["A1", "A2"]
-weighting = "equal"
-role = "ai"
-
-[baskets.crypto]
-members = ["C1", "C2"]
-weighting = "cap"
-role = "crypto"
-
-[baskets.bench]
-members = ["SPY"]
-weighting = "equal"
-role = "benchmark"
-"""
-
-#: The FRED series of the macro factors and net liquidity (append to :data:`UNIVERSE`).
-MACRO = """
-[macro.DGS2]
-frequency = "D"
-release_lag_days = 1
-sources = { fred = "DGS2" }
-
-[macro.DFII10]
-frequency = "D"
-release_lag_days = 1
-sources = { fred = "DFII10" }
-
-[macro.DTWEXBGS]
-frequency = "D"
-release_lag_days = 7
-sources = { fred = "DTWEXBGS" }
-
-[macro.WALCL]
-frequency = "W"
-scale = 1e6
-release_lag_days = 2
-sources = { fred = "WALCL" }
-
-[macro.RRPONTSYD]
-frequency = "D"
-scale = 1e9
-release_lag_days = 1
-sources = { fred = "RRPONTSYD" }
-
-[macro.WDTGAL]
-frequency = "W"
-scale = 1e6
-release_lag_days = 2
-sources = { fred = "WDTGAL" }
-"""
+#: The FRED series of the macro factors and net liquidity (append to :data:`UNIVERSE`; no units declared).
+MACRO = "\n".join(macro_toml(s, units=None) for s in ("DGS2", "DFII10", "DTWEXBGS", "WALCL", "RRPONTSYD", "WDTGAL"))
 
 #: Two USD stablecoins (USDT, USDC) in a stablecoins basket (append to :data:`UNIVERSE`).
-STABLECOINS = """
-[instruments.USDT]
-asset_class = "stablecoin"
-sources = { coingecko = "tether" }
-
-[instruments.USDC]
-asset_class = "stablecoin"
-sources = { coingecko = "usd-coin" }
-
-[baskets.stablecoins]
-members = ["USDT", "USDC"]
-weighting = "cap"
-role = "other"
-"""
+STABLECOINS = "\n".join([
+    instrument_toml("USDT", asset_class="stablecoin", provider="coingecko", provider_symbol="tether"),
+    instrument_toml("USDC", asset_class="stablecoin", provider="coingecko", provider_symbol="usd-coin"),
+    basket_toml("stablecoins", ["USDT", "USDC"], weighting="cap", role="other"),
+])
 
 FULL_UNIVERSE = UNIVERSE + MACRO + STABLECOINS
 
 
 def write_synthetic(path: Path, *, seed: int = 7) -> None:
+    """Random-walk prices, volumes and caps of :data:`UNIVERSE`, 2019-2022 (equities on business days)."""
     rng = np.random.default_rng(seed)
     days = pd.date_range("2019-01-01", "2022-12-31", freq="D")
     sessions = pd.bdate_range(days[0], days[-1])
     frames = []
     for sym, idx, vol, shares in (("A1", sessions, 0.02, 1e9), ("A2", sessions, 0.025, 5e8),
                                   ("SPY", sessions, 0.01, 1e9), ("C1", days, 0.04, 19e6), ("C2", days, 0.05, 1e8)):
-        px = 100 * np.exp(np.cumsum(rng.normal(0.0003, vol, len(idx))))
-        frames.append(pd.DataFrame({"symbol": sym, "date": idx, "close": px, "adj_close": px,
-                                    "volume_usd": rng.lognormal(20, 0.3, len(idx)), "market_cap": px * shares}))
-    obs = pd.concat(frames, ignore_index=True)
-    with Store(path) as store:
-        for source, syms in (("yahoo", ["A1", "A2", "SPY"]), ("coingecko", ["C1", "C2"])):
-            store.write_observations(obs[obs["symbol"].isin(syms)], source=source)
+        px = walk(100, rng.normal(0.0003, vol, len(idx)))
+        frames.append(prices(sym, idx, px, shares=shares, volume_usd=rng.lognormal(20, 0.3, len(idx))))
+    write_store(path, by_source(frames, "yahoo", coingecko=["C1", "C2"]))
 
 
 def write_macro(path: Path) -> None:
@@ -133,10 +66,8 @@ def write_macro(path: Path) -> None:
     for sym, idx, level, step in (("DGS2", days, 2.0, 0.03), ("DFII10", days, 0.5, 0.03),
                                   ("DTWEXBGS", days, 115.0, 0.3), ("RRPONTSYD", days, 300.0, 5.0),
                                   ("WALCL", weds, 6e6, 2e4), ("WDTGAL", weds, 5e5, 1e4)):
-        v = level + np.cumsum(rng.normal(0, step, len(idx)))
-        rows.append(pd.DataFrame({"symbol": sym, "date": idx, "value": np.abs(v)}))
-    with Store(path) as s:
-        s.write_macro(pd.concat(rows, ignore_index=True), source="fred")
+        rows.append(series(sym, idx, np.abs(walk(level, rng.normal(0, step, len(idx)), "add"))))
+    write_store(path, macro=pd.concat(rows, ignore_index=True))
 
 
 def write_stablecoins_membership(path: Path) -> None:
@@ -144,17 +75,10 @@ def write_stablecoins_membership(path: Path) -> None:
     A2 joining mid-2020."""
     rng = np.random.default_rng(11)
     days = pd.date_range("2019-01-01", "2022-12-31", freq="D")
-    frames = []
-    for sym, base in (("USDT", 4e9), ("USDC", 5e8)):
-        supply = base * np.exp(np.cumsum(rng.normal(0.002, 0.01, len(days))))
-        frames.append(pd.DataFrame({"symbol": sym, "date": days, "close": 1.0, "adj_close": 1.0,
-                                    "market_cap": supply, "supply": supply}))
-    spells = pd.DataFrame({"symbol": ["A1", "A2", "SPY"],
-                           "start_date": ["2015-01-01", "2020-06-01", "2015-01-01"],
-                           "end_date": [None, None, None]})
-    with Store(path) as s:
-        s.write_observations(pd.concat(frames, ignore_index=True), source="coingecko")
-        s.write_membership(spells, index_name="SP500", source="test")
+    frames = [stablecoin(sym, days, walk(base, rng.normal(0.002, 0.01, len(days))))
+              for sym, base in (("USDT", 4e9), ("USDC", 5e8))]
+    members = spells({"A1": ("2015-01-01", None), "A2": ("2020-06-01", None), "SPY": ("2015-01-01", None)})
+    write_store(path, {"coingecko": pd.concat(frames, ignore_index=True)}, membership={"SP500": members})
 
 
 def write_full(path: Path) -> None:

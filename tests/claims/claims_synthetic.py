@@ -47,91 +47,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import synthetic_store as ss
 from rotation.panel import sessions
-from rotation.store import Store
+from synthetic_store import basket_toml, instrument_toml, macro_toml, prices, series, stablecoin, walk
 
 SCENARIOS = {"ai_wins": 1.0, "ai_loses": -1.0, "noise": 0.0}
 #: Claims whose right verdict the scenarios are built to give (:data:`EXPECTED`).
 CONSTRUCTED = ("R1", "R2", "R3", "R6", "R9")
 EXPECTED = {"ai_wins": "supported", "ai_loses": "contradicted", "noise": "inconclusive"}
 
-UNIVERSE = """
-[instruments.A1]
-asset_class = "equity"
-sources = { yahoo = "A1" }
-[instruments.A2]
-asset_class = "equity"
-sources = { yahoo = "A2" }
-[instruments.C1]
-asset_class = "equity"
-sources = { yahoo = "C1" }
-[instruments.C2]
-asset_class = "equity"
-sources = { yahoo = "C2" }
-[instruments.W1]
-asset_class = "equity"
-sources = { yahoo = "W1" }
-[instruments.W2]
-asset_class = "equity"
-sources = { yahoo = "W2" }
-[instruments.W3]
-asset_class = "equity"
-sources = { yahoo = "W3" }
-[instruments.W4]
-asset_class = "equity"
-sources = { yahoo = "W4" }
-[instruments.B1]
-asset_class = "equity"
-sources = { yahoo = "B1" }
-[instruments.B2]
-asset_class = "equity"
-sources = { yahoo = "B2" }
-[instruments.SPY]
-asset_class = "etf"
-sources = { yahoo = "SPY" }
-[instruments.UUP]
-asset_class = "etf"
-sources = { yahoo = "UUP" }
-[instruments.S1]
-asset_class = "stablecoin"
-sources = { coingecko = "s1" }
-[instruments.S2]
-asset_class = "stablecoin"
-sources = { coingecko = "s2" }
-
-[baskets.ai]
-members = ["A1", "A2"]
-weighting = "equal"
-role = "ai"
-[baskets.crypto]
-members = ["C1", "C2"]
-weighting = "equal"
-role = "crypto"
-[baskets.rwa]
-members = ["W1", "W2", "W3", "W4"]
-weighting = "equal"
-role = "crypto"
-[baskets.stables]
-members = ["S1", "S2"]
-weighting = "cap"
-role = "other"
-
-[macro.DGS2]
-units = "percent"
-frequency = "D"
-release_lag_days = 1
-sources = { fred = "DGS2" }
-[macro.DFII10]
-units = "percent"
-frequency = "D"
-release_lag_days = 1
-sources = { fred = "DFII10" }
-[macro.FEDFUNDS]
-units = "percent"
-frequency = "M"
-release_lag_days = 32
-sources = { fred = "FEDFUNDS" }
-"""
+UNIVERSE = "\n".join([
+    instrument_toml("A1", "A2", "C1", "C2", "W1", "W2", "W3", "W4", "B1", "B2"),
+    instrument_toml("SPY", "UUP", asset_class="etf"),
+    instrument_toml("S1", "S2", asset_class="stablecoin", provider="coingecko"),
+    basket_toml("ai", ["A1", "A2"], role="ai"),
+    basket_toml("crypto", ["C1", "C2"], role="crypto"),
+    basket_toml("rwa", ["W1", "W2", "W3", "W4"], role="crypto"),
+    basket_toml("stables", ["S1", "S2"], weighting="cap", role="other"),
+    macro_toml("DGS2"), macro_toml("DFII10"), macro_toml("FEDFUNDS"),
+])
 
 CONFIG = """
 [defaults]
@@ -194,36 +128,22 @@ def frames(kind: str, *, seed: int = 4, start: str = "2021-01-01", end: str = "2
         target = (obs["B1"].mean() + obs["B2"].mean()) / 2.0
         for k in (1, 2, 3, 4):
             obs[f"W{k}"] = obs[f"W{k}"] - obs[f"W{k}"].mean() + target
-    rows = []
-    for sym, r in obs.items():
-        if sym in drop:
-            continue
-        px = 50.0 * np.exp(np.cumsum(r))
-        f = pd.DataFrame({"symbol": sym, "date": idx, "close": px, "adj_close": px})
-        if sym[0] in "AC":
-            f["market_cap"] = px * 1e9  # constant share count
-        rows.append(f)
+    rows = [prices(sym, idx, walk(50.0, r), shares=1e9 if sym[0] in "AC" else None)  # constant share count
+            for sym, r in obs.items() if sym not in drop]
     days = pd.date_range(start, end, freq="D")
     for k, (base, g) in enumerate(((8e10, 0.0008), (4e10, 0.0004)), start=1):
-        supply = base * np.exp(np.cumsum(rng.normal(g, 0.001, len(days))))
-        rows.append(pd.DataFrame({"symbol": f"S{k}", "date": days, "close": 1.0, "adj_close": 1.0,
-                                  "market_cap": supply, "supply": supply}))
-    macro = [
-        pd.DataFrame({"symbol": "DGS2", "date": idx, "value": 1.0 + np.cumsum(d2)}),
-        pd.DataFrame({"symbol": "DFII10", "date": idx, "value": 0.5 + np.cumsum(dr)}),
-    ]
+        rows.append(stablecoin(f"S{k}", days, walk(base, rng.normal(g, 0.001, len(days)))))
     months = pd.date_range("2020-10-01", end, freq="MS")
-    macro.append(pd.DataFrame({"symbol": "FEDFUNDS", "date": months, "value": np.linspace(0.1, 5.3, len(months))}))
+    macro = [series("DGS2", idx, walk(1.0, d2, "add")), series("DFII10", idx, walk(0.5, dr, "add")),
+             series("FEDFUNDS", months, np.linspace(0.1, 5.3, len(months)))]
     return pd.concat(rows, ignore_index=True), pd.concat(macro, ignore_index=True)
 
 
 def write_store(path: Path, obs: pd.DataFrame, macro: pd.DataFrame) -> Path:
-    with Store(path) as store:
-        eq = obs[~obs["symbol"].str.startswith("S")]
-        store.write_observations(eq, source="yahoo")
-        store.write_observations(obs[obs["symbol"].str.startswith("S")], source="coingecko")
-        store.write_macro(macro, source="fred")
-    return path
+    """``obs`` and ``macro`` in a store: symbols starting with "S" under coingecko (SPY too: the verdict tests
+    were pinned on that split), the rest under yahoo, macro under fred."""
+    coingecko = obs.loc[obs["symbol"].str.startswith("S"), "symbol"].unique()
+    return ss.write_store(path, ss.by_source(obs, "yahoo", coingecko=coingecko), macro=macro)
 
 
 def build(root: Path, kind: str, **kwargs) -> tuple[Path, Path, Path]:
@@ -236,6 +156,18 @@ def build(root: Path, kind: str, **kwargs) -> tuple[Path, Path, Path]:
     obs, macro = frames(kind, **kwargs)
     store = write_store(root / f"{kind}.duckdb", obs, macro)
     return store, uni, cfg
+
+
+def claim_inputs(root: Path, universe: str, config: str, *, events: str | None = None) -> tuple[Path, Path, Path]:
+    """Write the universe, claims config and (optional) events files of the constructed store ``root/s.duckdb``.
+
+    Returns ``(store, universe file, claims config file)``, what :func:`evaluate_one` takes.
+    """
+    if events is not None:
+        (root / "events.toml").write_text(events)
+    (root / "u.toml").write_text(universe)
+    (root / "c.toml").write_text(config)
+    return root / "s.duckdb", root / "u.toml", root / "c.toml"
 
 
 def evaluate_one(paths: tuple[Path, ...], claim_id: str, **kwargs):

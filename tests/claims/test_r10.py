@@ -24,22 +24,18 @@ from rotation.errors import ConfigError
 from rotation.panel import build_panel, sessions
 from rotation.store import Store
 from rotation.universe import load_universe
-from claims_synthetic import evaluate_one
+from claims_synthetic import claim_inputs, evaluate_one
+from synthetic_store import basket_toml, instrument_toml, price_panel, write_store
 
 START, END = "2016-01-01", "2023-12-31"
 
 
 def _universe(miners: bool = True) -> str:
     syms = ["A1", "A2", "C1", "C2", *(["M1", "M2"] if miners else [])]
-    lines = []
-    for s in syms:
-        lines += [f"[instruments.{s}]", 'asset_class = "equity"', f'sources = {{ yahoo = "{s}" }}']
     baskets = {"ai": ["A1", "A2"], "crypto": ["C1", "C2"], **({"miners": ["M1", "M2"]} if miners else {})}
-    for name, members in baskets.items():
-        role = "ai" if name == "ai" else "crypto"
-        lines += [f"[baskets.{name}]", f"members = {members!r}".replace("'", '"'), 'weighting = "equal"',
-                  f'role = "{role}"']
-    return "\n".join(lines) + "\n"
+    return "\n".join([instrument_toml(*syms),
+                      *(basket_toml(name, members, role="ai" if name == "ai" else "crypto")
+                        for name, members in baskets.items())])
 
 
 CONFIG = """
@@ -93,15 +89,8 @@ def _build(root: Path, kind: str, *, miners: bool = True, config: str = CONFIG) 
     r = _returns(kind)
     if not miners:
         r = r.drop(columns=["M1", "M2"])
-    rows = []
-    for s in r.columns:
-        px = 50.0 * np.exp(np.cumsum(r[s].to_numpy()))
-        rows.append(pd.DataFrame({"symbol": s, "date": r.index, "close": px, "adj_close": px}))
-    with Store(root / "s.duckdb") as store:
-        store.write_observations(pd.concat(rows, ignore_index=True), source="yahoo")
-    (root / "u.toml").write_text(_universe(miners))
-    (root / "c.toml").write_text(config)
-    return root / "s.duckdb", root / "u.toml", root / "c.toml"
+    write_store(root / "s.duckdb", {"yahoo": price_panel(r)})
+    return claim_inputs(root, _universe(miners), config)
 
 
 def _r10(paths, **kwargs):

@@ -23,7 +23,8 @@ from rotation.errors import ConfigError
 from rotation.panel import build_panel, sessions
 from rotation.store import Store
 from rotation.universe import load_universe
-from claims_synthetic import evaluate_one
+from claims_synthetic import claim_inputs, evaluate_one
+from synthetic_store import basket_toml, instrument_toml, price_panel, write_store
 
 START, END = "2019-07-01", "2024-06-28"
 BREAK = "2022-01-03"
@@ -38,21 +39,8 @@ DESIGNS = {
 EXPECTED = {"matured": "supported", "wilder": "contradicted", "same": "inconclusive", "corr_only": "supported",
             "conflict": "inconclusive"}
 
-UNIVERSE = """
-[instruments.C1]
-asset_class = "equity"
-sources = { yahoo = "C1" }
-[instruments.C2]
-asset_class = "equity"
-sources = { yahoo = "C2" }
-[instruments.SPY]
-asset_class = "etf"
-sources = { yahoo = "SPY" }
-[baskets.crypto]
-members = ["C1", "C2"]
-weighting = "equal"
-role = "crypto"
-"""
+UNIVERSE = "\n".join([instrument_toml("C1", "C2"), instrument_toml("SPY", asset_class="etf"),
+                      basket_toml("crypto", ["C1", "C2"], role="crypto")])
 
 CONFIG = f"""
 [defaults]
@@ -90,15 +78,8 @@ def _returns(kind: str, seed: int = 2) -> pd.DataFrame:
 def _build(root: Path, kind: str, *, config: str = CONFIG) -> tuple[Path, Path, Path]:
     root.mkdir(parents=True, exist_ok=True)
     r = _returns(kind)
-    rows = []
-    for sym in r.columns:
-        px = 100.0 * np.cumprod(1.0 + r[sym].to_numpy())
-        rows.append(pd.DataFrame({"symbol": sym, "date": r.index, "close": px, "adj_close": px}))
-    with Store(root / "s.duckdb") as store:
-        store.write_observations(pd.concat(rows, ignore_index=True), source="yahoo")
-    (root / "u.toml").write_text(UNIVERSE)
-    (root / "c.toml").write_text(config)
-    return root / "s.duckdb", root / "u.toml", root / "c.toml"
+    write_store(root / "s.duckdb", {"yahoo": price_panel(r, 100.0, "simple")})
+    return claim_inputs(root, UNIVERSE, config)
 
 
 def _r11(paths, **kwargs):

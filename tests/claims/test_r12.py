@@ -25,7 +25,8 @@ from rotation.errors import ConfigError
 from rotation.events import Event, load_events
 from rotation.panel import sessions
 from rotation.store import Store
-from claims_synthetic import evaluate_one
+from claims_synthetic import claim_inputs, evaluate_one
+from synthetic_store import basket_toml, instrument_toml, price_panel, write_store
 
 START, END = "2021-01-01", "2024-12-31"
 STOCKS = ["E1", "E2", "E3", "M1", "M2", "M3", "X1"]
@@ -60,13 +61,11 @@ def _events_toml() -> str:
     return "\n".join(out)
 
 
-UNIVERSE = "\n".join(
-    [f'[instruments.{s}]\nasset_class = "equity"\nsources = {{ yahoo = "{s}" }}' for s in STOCKS]
-    + ['[instruments.SPY]\nasset_class = "etf"\nsources = { yahoo = "SPY" }',
-       '[baskets.exch]\nmembers = ["E1", "E2", "E3"]\nweighting = "equal"\nrole = "crypto"',
-       '[baskets.miners]\nmembers = ["M1", "M2", "M3"]\nweighting = "equal"\nrole = "crypto"',
-       '[baskets.other]\nmembers = ["X1"]\nweighting = "equal"\nrole = "other"']
-) + "\n"
+UNIVERSE = "\n".join([
+    instrument_toml(*STOCKS), instrument_toml("SPY", asset_class="etf"),
+    basket_toml("exch", ["E1", "E2", "E3"], role="crypto"), basket_toml("miners", ["M1", "M2", "M3"], role="crypto"),
+    basket_toml("other", ["X1"], role="other"),
+])
 
 CONFIG = """
 [defaults]
@@ -113,16 +112,8 @@ def _build(root: Path, kind: str, *, config: str = CONFIG, events: str | None = 
            universe: str = UNIVERSE) -> tuple[Path, Path, Path]:
     root.mkdir(parents=True, exist_ok=True)
     r = _returns(kind)
-    rows = []
-    for s in r.columns:
-        px = 40.0 * np.cumprod(1.0 + r[s].to_numpy())
-        rows.append(pd.DataFrame({"symbol": s, "date": r.index, "close": px, "adj_close": px}))
-    with Store(root / "s.duckdb") as store:
-        store.write_observations(pd.concat(rows, ignore_index=True), source="yahoo")
-    (root / "events.toml").write_text(events if events is not None else _events_toml())
-    (root / "u.toml").write_text(universe)
-    (root / "c.toml").write_text(config)
-    return root / "s.duckdb", root / "u.toml", root / "c.toml"
+    write_store(root / "s.duckdb", {"yahoo": price_panel(r, 40.0, "simple")})
+    return claim_inputs(root, universe, config, events=events if events is not None else _events_toml())
 
 
 def _r12(paths, **kwargs):

@@ -31,7 +31,8 @@ from rotation.claims.r4_easing import Leg, combine_legs, lagged_effect
 from rotation.panel import build_panel, sessions
 from rotation.store import Store
 from rotation.universe import load_universe
-from claims_synthetic import evaluate_one
+from claims_synthetic import claim_inputs, evaluate_one
+from synthetic_store import basket_toml, instrument_toml, macro_toml, price_panel, series, write_store
 
 START, END = "2019-01-01", "2024-12-31"
 SCENARIOS = {"event_up": (1.0, 0.0), "event_down": (-1.0, 0.0), "noise": (0.0, 0.0),
@@ -40,49 +41,11 @@ EXPECTED = {"event_up": "supported", "event_down": "contradicted", "noise": "inc
             "liquidity_up": "supported", "conflict": "inconclusive"}
 DAILY_EFFECT = 0.006
 
-UNIVERSE = """
-[instruments.A1]
-asset_class = "equity"
-sources = { yahoo = "A1" }
-[instruments.A2]
-asset_class = "equity"
-sources = { yahoo = "A2" }
-[instruments.C1]
-asset_class = "equity"
-sources = { yahoo = "C1" }
-[instruments.C2]
-asset_class = "equity"
-sources = { yahoo = "C2" }
-[instruments.SPY]
-asset_class = "etf"
-sources = { yahoo = "SPY" }
-[baskets.ai]
-members = ["A1", "A2"]
-weighting = "equal"
-role = "ai"
-[baskets.crypto]
-members = ["C1", "C2"]
-weighting = "equal"
-role = "crypto"
-[macro.WALCL]
-units = "millions_usd"
-frequency = "W"
-scale = 1e6
-release_lag_days = 2
-sources = { fred = "WALCL" }
-[macro.WTREGEN]
-units = "billions_usd"
-frequency = "W"
-scale = 1e9
-release_lag_days = 2
-sources = { fred = "WTREGEN" }
-[macro.RRPONTSYD]
-units = "billions_usd"
-frequency = "D"
-scale = 1e9
-release_lag_days = 1
-sources = { fred = "RRPONTSYD" }
-"""
+UNIVERSE = "\n".join([
+    instrument_toml("A1", "A2", "C1", "C2"), instrument_toml("SPY", asset_class="etf"),
+    basket_toml("ai", ["A1", "A2"], role="ai"), basket_toml("crypto", ["C1", "C2"], role="crypto"),
+    *(macro_toml(s) for s in ("WALCL", "WTREGEN", "RRPONTSYD")),
+])
 
 CONFIG = """
 [defaults]
@@ -151,34 +114,21 @@ def _frames(kind: str, seed: int = 21, tga_end: str | None = None) -> tuple[pd.D
     for k in (1, 2):
         obs[f"A{k}"] = f_ai + rng.normal(0.0, 0.004, n)
         obs[f"C{k}"] = f_cr + rng.normal(0.0, 0.004, n)
-    rows = []
-    for sym, r in obs.items():
-        r = r.copy()
-        r[0] = 0.0
-        px = 50.0 * np.exp(np.cumsum(r))
-        rows.append(pd.DataFrame({"symbol": sym, "date": idx, "close": px, "adj_close": px}))
+    returns = pd.DataFrame(obs, index=idx)
+    returns.iloc[0] = 0.0
     tga_dates = weds if tga_end is None else weds[weds <= pd.Timestamp(tga_end)]
     days = pd.date_range("2018-12-01", END, freq="D")
-    macro = pd.concat([
-        pd.DataFrame({"symbol": "WALCL", "date": weds, "value": walcl}),
-        pd.DataFrame({"symbol": "WTREGEN", "date": tga_dates, "value": tga}),
-        pd.DataFrame({"symbol": "RRPONTSYD", "date": days, "value": rrp}),
-    ], ignore_index=True)
-    return pd.concat(rows, ignore_index=True), macro
+    macro = pd.concat([series("WALCL", weds, walcl), series("WTREGEN", tga_dates, tga),
+                       series("RRPONTSYD", days, rrp)], ignore_index=True)
+    return price_panel(returns), macro
 
 
 def _build(root: Path, kind: str, *, macro: bool = True, tga_end: str | None = None,
            config: str = CONFIG, events: str | None = None) -> tuple[Path, Path, Path]:
     root.mkdir(parents=True, exist_ok=True)
     obs, mac = _frames(kind, tga_end=tga_end)
-    with Store(root / "s.duckdb") as store:
-        store.write_observations(obs, source="yahoo")
-        if macro:
-            store.write_macro(mac, source="fred")
-    (root / "events.toml").write_text(events if events is not None else _events_toml())
-    (root / "u.toml").write_text(UNIVERSE)
-    (root / "c.toml").write_text(config)
-    return root / "s.duckdb", root / "u.toml", root / "c.toml"
+    write_store(root / "s.duckdb", {"yahoo": obs}, macro=mac if macro else None)
+    return claim_inputs(root, UNIVERSE, config, events=events if events is not None else _events_toml())
 
 
 def _r4(paths, **kwargs):

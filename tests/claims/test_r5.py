@@ -23,42 +23,18 @@ from rotation.claims import VERDICTS, evaluate_claims
 from rotation.claims.r5_ai_share import excess_over_threshold
 from rotation.panel import sessions
 from rotation.store import Store
-from claims_synthetic import evaluate_one
+from claims_synthetic import claim_inputs, evaluate_one
+from synthetic_store import basket_toml, instrument_toml, prices, spells, write_store
 
 START, END = "2022-01-01", "2024-12-31"
 T0 = pd.Timestamp("2022-12-30")
 OTHERS = [f"O{i}" for i in range(1, 7)]
 
-UNIVERSE = """
-[instruments.A1]
-asset_class = "equity"
-sources = { yahoo = "A1" }
-[instruments.A2]
-asset_class = "equity"
-sources = { yahoo = "A2" }
-[instruments.A3]
-asset_class = "equity"
-sources = { yahoo = "A3" }
-[instruments.B1]
-asset_class = "equity"
-sources = { yahoo = "B1" }
-[instruments.O1]
-asset_class = "equity"
-sources = { yahoo = "O1" }
-
-[baskets.ai]
-members = ["A1", "A2", "A3"]
-weighting = "equal"
-role = "ai"
-[baskets.notindex]
-members = ["B1"]
-weighting = "equal"
-role = "ai"
-[baskets.custom]
-members = ["A1", "O1"]
-weighting = "equal"
-role = "other"
-"""
+UNIVERSE = "\n".join([
+    instrument_toml("A1", "A2", "A3", "B1", "O1"),
+    basket_toml("ai", ["A1", "A2", "A3"], role="ai"), basket_toml("notindex", ["B1"], role="ai"),
+    basket_toml("custom", ["A1", "O1"], role="other"),
+])
 
 CONFIG = """
 [defaults]
@@ -106,23 +82,17 @@ def _build(root: Path, kind: str, *, snapshot: bool = False, membership: bool = 
     px, shares = _prices(kind)
     rows = []
     for s in px.columns:
-        p = px[s]
-        f = pd.DataFrame({"symbol": s, "date": p.index, "close": p.to_numpy(), "adj_close": p.to_numpy()})
-        cap = p.to_numpy() * shares[s]
-        f["market_cap"] = np.where(p.index == p.index[-1], cap, np.nan) if snapshot else cap
-        rows.append(f)
-    with Store(root / "s.duckdb") as store:
-        store.write_observations(pd.concat(rows, ignore_index=True), source="yahoo")
-        if membership:
-            spells = pd.DataFrame({
-                "symbol": ["A1", "A2", *OTHERS, "GONE", "A3"],
-                "start_date": ["2015-01-02"] * 9 + ["2023-06-01"],
-                "end_date": [None] * 8 + ["2023-06-01", None],
-            })
-            store.write_membership(spells, index_name="SP500", source="test")
-    (root / "u.toml").write_text(UNIVERSE)
-    (root / "c.toml").write_text(config)
-    return root / "s.duckdb", root / "u.toml", root / "c.toml"
+        p = px[s].to_numpy()
+        cap = p * shares[s]
+        if snapshot:
+            cap = np.where(px.index == px.index[-1], cap, np.nan)
+        rows.append(prices(s, px.index, p, market_cap=cap))
+    always = ("2015-01-02", None)
+    members = {"A1": always, "A2": always, **dict.fromkeys(OTHERS, always), "GONE": ("2015-01-02", "2023-06-01"),
+               "A3": ("2023-06-01", None)}
+    write_store(root / "s.duckdb", {"yahoo": pd.concat(rows, ignore_index=True)},
+                membership={"SP500": spells(members)} if membership else None)
+    return claim_inputs(root, UNIVERSE, config)
 
 
 def _r5(paths, **kwargs):

@@ -21,7 +21,8 @@ from rotation.claims import VERDICTS, evaluate_claims, load_claims_config
 from rotation.errors import ConfigError
 from rotation.panel import sessions
 from rotation.store import Store
-from claims_synthetic import evaluate_one
+from claims_synthetic import claim_inputs, evaluate_one
+from synthetic_store import basket_toml, instrument_toml, prices, write_store
 
 START, END = "2021-01-01", "2023-12-31"
 
@@ -39,13 +40,10 @@ min_members = 4
 
 
 def _universe(symbols: list[str]) -> str:
-    lines = []
-    for s in symbols:
-        lines += [f"[instruments.{s}]", 'asset_class = "equity"', f'sources = {{ yahoo = "{s}" }}']
     half = (len(symbols) + 1) // 2
-    for name, members in (("comp", symbols[:half]), ("cloud", symbols[half:])):
-        lines += [f"[baskets.{name}]", f"members = {json.dumps(members)}", 'weighting = "cap"', 'role = "ai"']
-    return "\n".join(lines) + "\n"
+    return "\n".join([instrument_toml(*symbols),
+                      basket_toml("comp", symbols[:half], weighting="cap", role="ai"),
+                      basket_toml("cloud", symbols[half:], weighting="cap", role="ai")])
 
 
 def _paths(caps0: dict[str, float], drift: dict[str, float], *, seed: int = 7, demean: bool = False,
@@ -77,13 +75,9 @@ def _build(root: Path, caps0: dict[str, float], drift: dict[str, float], *, conf
     for s in caps.columns:
         c = caps[s].dropna()
         px = c / caps0[s] * 50.0  # constant share count caps0/50
-        rows.append(pd.DataFrame({"symbol": s, "date": c.index, "close": px.to_numpy(), "adj_close": px.to_numpy(),
-                                  "market_cap": c.to_numpy()}))
-    with Store(root / "s.duckdb") as store:
-        store.write_observations(pd.concat(rows, ignore_index=True), source="yahoo")
-    (root / "u.toml").write_text(_universe(list(caps0)))
-    (root / "c.toml").write_text(config)
-    return root / "s.duckdb", root / "u.toml", root / "c.toml", caps
+        rows.append(prices(s, c.index, px.to_numpy(), market_cap=c.to_numpy()))
+    write_store(root / "s.duckdb", {"yahoo": pd.concat(rows, ignore_index=True)})
+    return *claim_inputs(root, _universe(list(caps0)), config), caps
 
 
 def _r7(paths, **kwargs):

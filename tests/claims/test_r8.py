@@ -22,7 +22,8 @@ from rotation.errors import ConfigError
 from rotation.panel import build_panel, sessions
 from rotation.store import Store
 from rotation.universe import load_universe
-from claims_synthetic import evaluate_one
+from claims_synthetic import claim_inputs, evaluate_one
+from synthetic_store import basket_toml, instrument_toml, price_panel, write_store
 
 START, END = "2021-01-01", "2024-12-31"
 SYMBOLS = ["A1", "A2", "C1", "C2", "M1", "M2", "M3", "SPY"]
@@ -71,17 +72,11 @@ affects = ["M2"]
 
 
 def _universe(miners: bool = True) -> str:
-    lines = []
-    for s in SYMBOLS:
-        if not miners and s.startswith("M"):
-            continue
-        cls = "etf" if s == "SPY" else "equity"
-        lines += [f"[instruments.{s}]", f'asset_class = "{cls}"', f'sources = {{ yahoo = "{s}" }}']
+    syms = [s for s in SYMBOLS if miners or not s.startswith("M")]
     baskets = {"ai": ["A1", "A2"], "crypto": ["C1", "C2"], **({"miners": ["M1", "M2", "M3"]} if miners else {})}
-    for name, members in baskets.items():
-        lines += [f"[baskets.{name}]", "members = [" + ", ".join(f'"{m}"' for m in members) + "]",
-                  'weighting = "equal"', f'role = "{"ai" if name == "ai" else "crypto"}"']
-    return "\n".join(lines) + "\n"
+    return "\n".join([*(instrument_toml(s, asset_class="etf" if s == "SPY" else "equity") for s in syms),
+                      *(basket_toml(name, members, role="ai" if name == "ai" else "crypto")
+                        for name, members in baskets.items())])
 
 
 def _config(events: Path | None, miners: str | None = "miners") -> str:
@@ -131,16 +126,9 @@ def _build(root: Path, kind: str, *, miners: bool = True, config: str | None = N
     r = _returns(kind)
     if not miners:
         r = r.drop(columns=["M1", "M2", "M3"])
-    rows = []
-    for s in r.columns:
-        px = 50.0 * np.exp(np.cumsum(r[s].to_numpy()))
-        rows.append(pd.DataFrame({"symbol": s, "date": r.index, "close": px, "adj_close": px}))
-    with Store(root / "s.duckdb") as store:
-        store.write_observations(pd.concat(rows, ignore_index=True), source="yahoo")
-    (root / "events.toml").write_text(EVENTS)
-    (root / "u.toml").write_text(_universe(miners))
-    (root / "c.toml").write_text(config if config is not None else _config(root / "events.toml"))
-    return root / "s.duckdb", root / "u.toml", root / "c.toml"
+    write_store(root / "s.duckdb", {"yahoo": price_panel(r)})
+    return claim_inputs(root, _universe(miners), config if config is not None else _config(root / "events.toml"),
+                        events=EVENTS)
 
 
 def _r8(paths, **kwargs):
