@@ -75,3 +75,12 @@ def test_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no_such_name"):
         rotation.analytics.no_such_name  # noqa: B018
     assert not hasattr(rotation, "no_such_name")
+
+
+def test_cli_help_does_not_open_duckdb_or_the_store_modules():
+    # the store (duckdb, the fetch machinery) loads when a command opens it, not to list the commands
+    code = ("import sys\nfrom rotation.cli import app\nsys.argv = ['rotation', '--help']\n"
+            "try:\n    app()\nexcept SystemExit:\n    pass")
+    probe = f"{code}\nimport json\nprint(json.dumps(sorted(m for m in sys.modules if m == 'duckdb' or m.startswith(('duckdb.', 'rotation.store')))))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

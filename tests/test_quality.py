@@ -794,3 +794,25 @@ def test_cli_empty_or_missing_store_exits_3(tmp_path: Path) -> None:
 def test_cli_bad_as_of_exits_2(store_file: Path) -> None:
     res = _invoke("--store", str(store_file), "--as-of", "yesterday-ish")
     assert res.exit_code == 2 and "as_of" in res.stderr
+
+
+def test_date_by_source_equals_pivot_and_rejects_duplicates() -> None:
+    # the source comparison reshapes each symbol's rows itself instead of two DataFrame.pivot calls
+    from rotation.quality._checks import _date_by_source
+
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    rows = []
+    for src, keep in (("yahoo", 0.9), ("binance", 0.7), ("coingecko", 0.5)):
+        for d in days[rng.random(len(days)) < keep]:
+            adj = np.nan if rng.random() < 0.2 else float(rng.uniform(1, 2))
+            rows.append({"source": src, "date": d, "adj_close": adj, "close": float(rng.uniform(1, 2))})
+    frame = pd.DataFrame(rows).sample(frac=1.0, random_state=1)  # store order is not date order
+    dates, srcs, adj, close = _date_by_source(frame)
+    for values, got in (("adj_close", adj), ("close", close)):
+        want = frame.pivot(index="date", columns="source", values=values)
+        assert list(want.columns) == srcs
+        assert dates.equals(pd.DatetimeIndex(want.index))
+        np.testing.assert_array_equal(got, want.to_numpy())
+    with pytest.raises(ValueError, match="duplicate"):
+        _date_by_source(pd.concat([frame, frame.iloc[:1]]))

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from datetime import date
 from collections.abc import Sequence
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,8 +26,11 @@ from rotation.errors import (
     SourceError,
     StoreError,
 )
-from rotation.store import Store
 from rotation.universe import Universe, load_universe
+
+if TYPE_CHECKING:
+    # duckdb and the store load when a command opens the store, not for `rotation --help`
+    from rotation.store import Store
 
 __all__ = [
     "ANALYSIS_ROLES",
@@ -90,6 +93,8 @@ def settings(store: Path | None = None, universe: Path | None = None) -> Setting
 
 def open_store(store: Path | None, *, read_only: bool = False) -> Store:
     """Open the store named by ``--store`` / env / default."""
+    from rotation.store import Store
+
     return Store(settings(store).store_path, read_only=read_only)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -19,7 +19,9 @@ from rich.table import Table
 from rotation.cli._common import StoreOption, console, err_console, guard, open_store
 from rotation.errors import ParameterError
 from rotation.sources.files import IMPORT_KINDS, ImportSpec
-from rotation.store._import import ImportReport, import_file
+
+if TYPE_CHECKING:
+    from rotation.store._import import ImportReport
 
 __all__ = ["build_spec", "register"]
 
@@ -276,6 +278,8 @@ def register(app: typer.Typer) -> None:
                 index_name=index_name,
                 where=where,
             )
+            from rotation.store._import import import_file  # duckdb: only when a file is imported
+
             with open_store(store) as db:
                 report = import_file(db, path, spec)
             console.print(_summary(report))

@@ -187,35 +187,39 @@ def basket_index(
     weights = np.zeros((T, N))
     index_ret = np.full(T, np.nan)
     level = np.full(T, np.nan)
-    w = np.zeros(N)
     has_price = np.isfinite(px)
-    started = False
-    last_level = np.nan
-    for t in range(T):
-        if started:
-            reset = keys[t] != keys[t - 1]
-            if reset:
-                target = _targets(eligible[t - 1], None if cap is None else cap[t - 1])
-                if target is not None and np.count_nonzero(target) >= min_members:
-                    w = target
-            weights[t] = w
-            if not (has_price[t] & (w > 0)).any():
-                # No held member has a price on this row (every feed stopped or paused): the
-                # basket has no level here rather than a flat one; it resumes from the last
-                # level when a held member trades again.
-                continue
-            R = float(w @ rets_filled[t])
-            index_ret[t] = R
-            level[t] = last_level = last_level * (1.0 + R)
-            grown = w * (1.0 + rets_filled[t])
-            total = grown.sum()
-            w = grown / total if total > 0 else grown
-        elif np.count_nonzero(eligible[t]) >= min_members:
-            target = _targets(eligible[t], None if cap is None else cap[t])
-            if target is not None:
-                started = True
-                level[t] = last_level = base
+    # Precomputed per row (the loop below is the cost of an index): reset flags, and 1 + r
+    # (the same additions the drift would make row by row, so the results are bit-identical).
+    reset_row = np.zeros(T, dtype=bool)
+    reset_row[1:] = keys[1:] != keys[:-1]
+    growth = 1.0 + rets_filled
+    # The start: the first row with enough eligible members (and targets), found without a
+    # Python loop over the often long history before the basket exists.
+    started, t0 = False, T
+    for t in np.flatnonzero(np.count_nonzero(eligible, axis=1) >= min_members):
+        target = _targets(eligible[t], None if cap is None else cap[t])
+        if target is not None:
+            started, t0 = True, int(t)
+            level[t] = last_level = base
+            w = target
+            break
+    for t in range(t0 + 1, T):
+        if reset_row[t]:
+            target = _targets(eligible[t - 1], None if cap is None else cap[t - 1])
+            if target is not None and np.count_nonzero(target) >= min_members:
                 w = target
+        weights[t] = w
+        if not (has_price[t] & (w > 0)).any():
+            # No held member has a price on this row (every feed stopped or paused): the
+            # basket has no level here rather than a flat one; it resumes from the last
+            # level when a held member trades again.
+            continue
+        R = float(w @ rets_filled[t])
+        index_ret[t] = R
+        level[t] = last_level = last_level * (1.0 + R)
+        grown = w * growth[t]
+        total = grown.sum()
+        w = grown / total if total > 0 else grown
     idx = prices.index
     level_s = pd.Series(level, index=idx, name=name)
     if not started:

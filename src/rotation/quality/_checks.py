@@ -816,20 +816,20 @@ def _compare_sources(price_rows: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
     """
     rows: list[dict[str, Any]] = []
     for sym, frame in price_rows.groupby("symbol", sort=True):
-        adj = frame.pivot(index="date", columns="source", values="adj_close")
-        close = frame.pivot(index="date", columns="source", values="close")
-        srcs = sorted(adj.columns)
-        level = adj.fillna(close)
+        dates, srcs, adj, close = _date_by_source(frame)
+        level = np.where(np.isnan(adj), close, adj)
+        has_level = ~np.isnan(level)
         for i, a in enumerate(srcs):
-            for b in srcs[i + 1 :]:
-                both = level[a].notna().to_numpy() & level[b].notna().to_numpy()
+            for j in range(i + 1, len(srcs)):
+                b = srcs[j]
+                both = has_level[:, i] & has_level[:, j]
                 if both.sum() < 2:
                     continue
-                idx = level.index[both]
-                ra = _pair_returns(adj[a].to_numpy()[both], close[a].to_numpy()[both])
-                rb = _pair_returns(adj[b].to_numpy()[both], close[b].to_numpy()[both])
+                idx = dates[both]
+                ra = _pair_returns(adj[both, i], close[both, i])
+                rb = _pair_returns(adj[both, j], close[both, j])
                 ok = ~np.isnan(ra) & ~np.isnan(rb)
-                lvl = level[a].to_numpy()[both] / level[b].to_numpy()[both]
+                lvl = level[both, i] / level[both, j]
                 rec: dict[str, Any] = dict.fromkeys(DISAGREEMENT_COLUMNS, np.nan)
                 rec.update(
                     symbol=sym,
@@ -879,6 +879,33 @@ def _compare_sources(price_rows: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
     for col in ("symbol", "source_a", "source_b", "offset_years"):
         out[col] = out[col].astype(object)
     return out
+
+
+def _date_by_source(frame: pd.DataFrame) -> tuple[pd.DatetimeIndex, list[str], np.ndarray, np.ndarray]:
+    """One symbol's price rows as date x source arrays: ``(dates (D,), sources (S,), adj (D, S), close (D, S))``.
+
+    What ``frame.pivot(index="date", columns="source", values=...)`` gives for
+    ``adj_close`` and ``close`` (dates and sources ascending, NaN where a source
+    has no row), without two ``pivot`` DataFrames per symbol (they were a
+    third of the source comparison's time on the shared data).
+
+    Raises
+    ------
+    ValueError
+        Two rows for one (date, source), as ``pivot`` does.
+    """
+    date_codes, dates = pd.factorize(frame["date"], sort=True)
+    src_codes, srcs = pd.factorize(frame["source"], sort=True)
+    n_src = len(srcs)
+    cell = date_codes.astype(np.int64) * n_src + src_codes
+    if len(np.unique(cell)) < len(cell):
+        raise ValueError("Index contains duplicate entries, cannot reshape")
+    out = []
+    for col in ("adj_close", "close"):
+        arr = np.full(len(dates) * n_src, np.nan)
+        arr[cell] = frame[col].to_numpy(dtype="float64", na_value=np.nan)
+        out.append(arr.reshape(len(dates), n_src))
+    return pd.DatetimeIndex(dates), [str(x) for x in srcs], out[0], out[1]
 
 
 def _pair_returns(adj: np.ndarray, close: np.ndarray) -> np.ndarray:
