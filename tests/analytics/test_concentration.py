@@ -16,6 +16,7 @@ from rotation.analytics.concentration import (
     PUBLISHED_SINCE,
     SP500_TICKER_CHANGES,
     ai_linked_set,
+    index_window,
     concentration,
     contribution,
     index_members,
@@ -406,6 +407,21 @@ CHANGES = pd.DataFrame(
     }
 )
 RENAMES = (("2021-03-01", "OLD", "NEW"), ("2023-06-07", "F1", "F2"), ("2025-11-11", "F2", "F1"))
+
+
+def test_index_window_members_at_both_ends_and_the_candidate_pool():
+    meta = pd.DataFrame({"symbol": ["S1", "ETF"], "sector": ["Information Technology", None]})
+    w = index_window(SPELLS, "2020-01-02", "2025-09-22", changes=CHANGES, instruments=meta)
+    assert w.at_start == tuple(index_members(SPELLS, "2020-01-02", changes=CHANGES))
+    assert w.at_end == tuple(index_members(SPELLS, "2025-09-22", changes=CHANGES))
+    assert "Z" in w.at_end and "Z" not in w.at_start  # added by a change after the spells end
+    # anyone in the spells or changes, plus instruments with a GICS sector; not an ETF without one
+    assert w.candidates == frozenset(SPELLS["symbol"]) | frozenset(CHANGES["symbol"]) | {"S1"}
+    assert w.panel_symbols(["NVDA", "X"]) == sorted(set(w.at_start) | set(w.at_end) | {"NVDA"})
+    # no end: today's members; no changes or instruments: the spells alone
+    today = index_window(SPELLS, "2020-01-02")
+    assert today.at_end == tuple(index_members(SPELLS, pd.Timestamp.today().normalize()))
+    assert today.candidates == frozenset(SPELLS["symbol"]) | set(today.at_end)
 
 
 def test_index_members_spells_changes_renames():

@@ -52,7 +52,9 @@ __all__ = [
     "ai_linked_set",
     "concentration",
     "contribution",
+    "IndexWindow",
     "index_members",
+    "index_window",
     "link_contributions",
 ]
 
@@ -635,6 +637,68 @@ def index_members(
     sp = _resolve_spells(spells, changes, renames)
     inside = (sp["start"] <= ts) & (sp["end"].isna() | (sp["end"] > ts))
     return sorted(set(sp.loc[inside, "symbol"]))
+
+
+@dataclass(frozen=True)
+class IndexWindow:
+    """An index's members over a window, from stored membership (the input side of :func:`contribution`).
+
+    Attributes
+    ----------
+    at_start, at_end : tuple of str
+        Members on the window's start and end (:func:`index_members`).
+    candidates : frozenset of str
+        Everyone who is or was a member by any record: the spells, the index
+        changes, the members at either end and every instrument with a GICS
+        sector (the constituents list). The default AI-linked set is drawn
+        from it (:func:`ai_linked_set`).
+    """
+
+    at_start: tuple[str, ...]
+    at_end: tuple[str, ...]
+    candidates: frozenset[str]
+
+    def panel_symbols(self, the_set: Iterable[str]) -> list[str]:
+        """Symbols a panel needs for :func:`contribution`: members at either end plus the set, sorted."""
+        return sorted(set(self.at_start) | set(self.at_end) | set(the_set))
+
+
+def index_window(
+    spells: pd.DataFrame,
+    start: DateLike,
+    end: DateLike | None = None,
+    *,
+    changes: pd.DataFrame | None = None,
+    instruments: pd.DataFrame | None = None,
+) -> IndexWindow:
+    """Members at both ends of ``[start, end]`` and the pool of index members by any record.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        ``Store.read_membership(index)``: ``symbol, start_date, end_date``.
+    start : date-like
+    end : date-like, optional
+        Default: today.
+    changes : DataFrame, optional
+        ``Store.read_index_changes(index)``: ``date, symbol, action``.
+    instruments : DataFrame, optional
+        ``Store.instruments()``; symbols with a non-null ``sector`` count as
+        candidates (the constituents list carries GICS sectors).
+
+    Returns
+    -------
+    IndexWindow
+    """
+    t1 = end if end is not None else pd.Timestamp.today().normalize()
+    at_start = index_members(spells, start, changes=changes)
+    at_end = index_members(spells, t1, changes=changes)
+    pool = set(spells["symbol"]) | set(at_start) | set(at_end)
+    if changes is not None:
+        pool |= set(changes["symbol"])
+    if instruments is not None and "sector" in instruments.columns:
+        pool |= set(instruments.loc[instruments["sector"].notna(), "symbol"])
+    return IndexWindow(tuple(at_start), tuple(at_end), frozenset(pool))
 
 
 def ai_linked_set(

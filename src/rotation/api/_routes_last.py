@@ -229,7 +229,7 @@ def contribution_endpoint(
         raise ParameterError("cap_method", str(exc).split(": ", 1)[-1]) from None
 
     def compute() -> Any:
-        from rotation.analytics.concentration import ai_linked_set, contribution, index_members
+        from rotation.analytics.concentration import ai_linked_set, contribution, index_window
         from rotation.panel import build_panel
 
         db = st.store
@@ -237,18 +237,12 @@ def contribution_endpoint(
         if spells.empty:
             raise ParameterError("index", f"no membership of index {index_name} in the store")
         changes = db.read_index_changes(index_name)
-        meta = db.instruments()
-        at_start = index_members(spells, t0, changes=changes)
-        at_end = index_members(spells, t1 if t1 is not None else pd.Timestamp.today().normalize(), changes=changes)
-        # "index members" for the default set, as the CLI: the membership data or the constituents list
-        ever = set(spells["symbol"]) | set(changes["symbol"]) | set(at_start) | set(at_end)
-        if "sector" in meta.columns:
-            ever |= set(meta.loc[meta["sector"].notna(), "symbol"])
-        the_set = chosen or ai_linked_set(st.universe, ever)
+        members = index_window(spells, t0, t1, changes=changes, instruments=db.instruments())
+        the_set = chosen or ai_linked_set(st.universe, members.candidates)
         if not the_set:
             raise ParameterError("members", "the set is empty: no ai-basket member is an index member")
-        symbols = sorted(set(at_start) | set(at_end) | set(the_set))
-        panel = build_panel(db, st.universe, symbols=symbols, start=t0 - pd.Timedelta(days=14), end=t1,
+        panel = build_panel(db, st.universe, symbols=members.panel_symbols(the_set),
+                            start=t0 - pd.Timedelta(days=14), end=t1,
                             cap_method=cap_method)
         res = contribution(panel, the_set, start=t0, end=t1, constituents=spells, changes=changes,
                            linking=linking, set_name="AI-linked" if not chosen else "set", index_name=index_name)

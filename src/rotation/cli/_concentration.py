@@ -161,7 +161,7 @@ def register(app: typer.Typer) -> None:
         cap_method: CapMethodOption = "backcast",
     ) -> None:
         """Contribution of a set of members (AI-linked by default) to an index's return and market-cap increase."""
-        from rotation.analytics.concentration import LINKING_METHODS, ai_linked_set, contribution, index_members
+        from rotation.analytics.concentration import LINKING_METHODS, ai_linked_set, contribution, index_window
         from rotation.panel import build_panel
 
         with guard():
@@ -184,24 +184,17 @@ def register(app: typer.Typer) -> None:
                         f"  rotation import members.csv --kind membership --index-name {index}"
                     )
                 changes = db.read_index_changes(index)
-                meta = db.instruments()
-                at_start = index_members(spells, t0, changes=changes)
-                at_end = index_members(spells, t1 if t1 is not None else pd.Timestamp.today().normalize(),
-                                       changes=changes)
-                # "index members" for the default set: anyone in the membership data or the constituents list
-                ever = set(spells["symbol"]) | set(changes["symbol"]) | set(at_start) | set(at_end)
-                if "sector" in meta.columns:
-                    ever |= set(meta.loc[meta["sector"].notna(), "symbol"])
+                window = index_window(spells, t0, t1, changes=changes, instruments=db.instruments())
                 chosen = split_names(members)
                 if chosen:
                     drop = set(split_names(remove))
                     the_set = [s for s in chosen + [a for a in split_names(add) if a not in chosen] if s not in drop]
                 else:
-                    the_set = ai_linked_set(uni, ever, add=split_names(add), remove=split_names(remove))
+                    the_set = ai_linked_set(uni, window.candidates, add=split_names(add), remove=split_names(remove))
                 if not the_set:
                     raise ParameterError("--members", "the set is empty")
-                symbols = sorted(set(at_start) | set(at_end) | set(the_set))
-                panel = build_panel(db, uni, symbols=symbols, start=t0 - pd.Timedelta(days=14), end=t1,
+                panel = build_panel(db, uni, symbols=window.panel_symbols(the_set),
+                                    start=t0 - pd.Timedelta(days=14), end=t1,
                                     cap_method=cap_method)
             res = contribution(panel, the_set, start=t0, end=t1, constituents=spells, changes=changes,
                                linking=linking, set_name=set_name, index_name=index)
