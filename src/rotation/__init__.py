@@ -34,7 +34,7 @@ from rotation.errors import (
 # scipy, statsmodels and ruptures, the claims and the report more, and ``import rotation`` (every CLI
 # start-up) should not pay for what a command never touches. ``rotation.<name>`` and
 # ``from rotation import <name>`` work as before.
-from importlib import import_module as _import_module
+from rotation._lazy import lazy_exports as _lazy_exports
 from typing import TYPE_CHECKING
 
 #: Public name -> the module that defines it.
@@ -53,25 +53,6 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("FetchReport", "Store", "fetch"), "rotation.store"),
     **dict.fromkeys(("Basket", "Instrument", "MacroSeries", "Universe", "load_universe"), "rotation.universe"),
 }
-
-
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is not None:
-        value = getattr(_import_module(module), name)
-        globals()[name] = value  # later look-ups skip this function
-        return value
-    # a subpackage or module (``rotation.config``, ``rotation.analytics``, ...)
-    try:
-        return _import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
@@ -159,3 +140,5 @@ __all__ = [
     "rrg",
     "stress",
 ]
+
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals(), __all__)

@@ -34,7 +34,7 @@ The fast NaN-aware rolling kernels live in the private ``_rolling`` and
 
 from __future__ import annotations
 
-from importlib import import_module
+from rotation._lazy import lazy_exports
 from typing import TYPE_CHECKING
 
 #: Public name -> the analytics module that defines it.
@@ -66,7 +66,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "conditional_beta", "downside_beta", "drawdown_episodes", "hac_beta", "scenario"),
     "rrg": ("QUADRANTS", "RRGResult", "quadrant", "relative_strength", "rs_momentum", "rs_ratio"),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+_WHERE = {name: f"{__name__}.{module}" for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "PUBLISHED_CAP_INCREASE_SHARE",
@@ -183,26 +183,6 @@ __all__ = [
     "trailing_returns",
     "value_at_risk",
 ]
-
-
-def __getattr__(name: str) -> object:
-    # a re-exported name: import its module and cache the value in this namespace
-    module = _WHERE.get(name)
-    if module is not None:
-        value = getattr(import_module(f"{__name__}.{module}"), name)
-        globals()[name] = value
-        return value
-    # a submodule (``rotation.analytics.rrg`` stays the module, see above)
-    try:
-        return import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
@@ -326,3 +306,5 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
         scenario,
     )
     from rotation.analytics.rrg import QUADRANTS, RRGResult, quadrant, relative_strength, rs_momentum, rs_ratio
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals(), __all__)
