@@ -458,7 +458,7 @@
           const j = await api("/baskets/levels", Object.assign(range(st), {baskets: st.baskets, frequency: st.frequency}));
           if (stale()) return;
           const w = wide(pick(j, ["levels", "data", "frame"], isData));
-          await draw("chart-levels", lines(w), {yaxis: {type: "log", dtick: "D2", gridcolor: "#e6e6e6", title: {text: "level (log scale)"}}});
+          await draw("chart-levels", lines(w), {yaxis: {type: "log", dtick: "D2", tickformat: ",.0f", gridcolor: "#e6e6e6", title: {text: "level (log scale)"}}});
           headline({levels: w}, "levels");
         }, gen),
         panel(["headline"], async stale => {
