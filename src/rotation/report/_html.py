@@ -40,7 +40,7 @@ from rotation.universe import Universe
 
 __all__ = ["Report", "build_report", "write_report"]
 
-_PACKAGES = ("pandas", "numpy", "duckdb", "statsmodels", "scipy", "arch", "ruptures", "plotly")
+_PACKAGES = ("pandas", "numpy", "duckdb", "statsmodels", "scipy", "ruptures", "plotly")
 
 
 @dataclass
