@@ -403,3 +403,70 @@ def test_degenerate_shapes(monkeypatch, shape):
     for name in PAIR:
         slow, fast = _both(monkeypatch, getattr(R, f"rolling_{name}"), x, y, 4, 2)
         assert_array_equal(fast, slow, err_msg=name)
+
+
+# ------------------------------------------------------------ row blocks (B)
+def test_block_rows_bounds():
+    """B: >= window, three windows while the (L, N) buffers fit, and the segment bound L."""
+    assert R._block_rows(60, 5000) == 180  # the issue's size: 1.33 segment rows per output row
+    assert R._block_rows(60, 40) == 180
+    assert R._block_rows(5, 5000) == 64
+    assert R._block_rows(60, 20000) == 64  # 2**20 // 20000 = 52 cells-bound, floored at 64
+    assert R._block_rows(200, 2000) == 524  # 2**20 // 2000, between window and 3 * window
+    assert R._block_rows(2000, 5000) == 2000
+    for window in (1, 2, 21, 22, 60, 63, 64, 250, 1000):
+        for ncols in (1, 8, 1000, 1747, 1748, 5000, 50000):
+            B = R._block_rows(window, ncols)
+            assert B >= window and B >= 64
+            assert B + window - 1 <= max(4 * window - 1, window + 63)
+
+
+def test_wide_frame_blocks_equal_precise_and_look_ahead_free(monkeypatch):
+    """2,000 columns, window 200: B = 524 (bound by the buffer cells, not 3 * window).
+
+    Both paths give the same bits, match the two-pass reference as narrow
+    frames do, and a prefix of the rows gives the same bits (block boundaries
+    depend on window and N only).
+    """
+    T, window, minp = 900, 200, 150
+    assert R._block_rows(window, 2000) == 524
+    rng = np.random.default_rng(5)
+    x = np.tile(_hard_panel(11, T), (1, 250))
+    x *= 1.0 + 1e-3 * rng.standard_normal(x.shape[1])  # columns differ
+    x = np.asfortranarray(x)
+    y = 1e4 + 5.0 * rng.standard_normal(T)
+    y[rng.random(T) < 0.05] = np.nan
+    cut = 700  # inside the second block: rows 524 .. 1047
+    for name in SINGLE:
+        fn = getattr(R, f"rolling_{name}")
+        slow, fast = _both(monkeypatch, fn, x, window, minp)
+        assert_array_equal(fast, slow, err_msg=name)
+        monkeypatch.setenv("ROTATION_NUMBA", "0")
+        assert_array_equal(fn(x[:cut], window, minp), fast[:cut], err_msg=name)
+    ref = _brute_var(x[:, :16], window, minp)
+    assert_allclose(R.rolling_var(x, window, minp)[:, :16], ref, rtol=1e-10, atol=0)
+    ref = _brute_pair(x[:, :16], y, window, minp)
+    for name in PAIR:
+        fn = getattr(R, f"rolling_{name}")
+        slow, fast = _both(monkeypatch, fn, x, y, window, minp)
+        assert_array_equal(fast, slow, err_msg=name)
+        assert_allclose(fast[:, :16], ref[name], rtol=1e-9, atol=1e-9 if name == "cov" else 1e-12, err_msg=name)
+        monkeypatch.setenv("ROTATION_NUMBA", "0")
+        assert_array_equal(fn(x[:cut], y[:cut], window, minp), fast[:cut], err_msg=name)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(_series_and_cut(), st.integers(1, 4096))
+def test_any_block_size_is_look_ahead_free_and_equal_to_numpy(monkeypatch, case, cells):
+    """Every B between max(window, 64) and 3 * window (the buffer-cell bound made small, so
+    narrow frames reach the wide-frame B): both paths equal, a prefix never changes."""
+    x, y, window, minp, cut = case
+    monkeypatch.setattr(R, "_TARGET_BLOCK_CELLS", cells)
+    for name in (*SINGLE, *PAIR):
+        fn = getattr(R, f"rolling_{name}")
+        args = (x, y) if name in PAIR else (x,)
+        cut_args = (x[:cut], y[:cut]) if name in PAIR else (x[:cut],)
+        slow, full = _both(monkeypatch, fn, *args, window, minp)
+        assert_array_equal(full, slow, err_msg=name)
+        monkeypatch.setenv("ROTATION_NUMBA", "0")
+        assert_array_equal(full[:cut], fn(*cut_args, window, minp), err_msg=name)
