@@ -68,6 +68,7 @@ from rotation._typing import DateLike
 from rotation.analytics.comovement import _contiguous, _long_run_variance, newey_west_lags
 from rotation.analytics.macro import ols_hac
 from rotation.analytics.returns import infer_periods_per_year
+from rotation.analytics._validate import as_series, check_int
 from rotation.errors import DataError, ParameterError
 
 __all__ = [
@@ -191,38 +192,9 @@ def _pelt(z: np.ndarray, pen: float, min_size: int, model: str) -> list[int]:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _series(data: Any, parameter: str) -> pd.Series:
-    if isinstance(data, pd.DataFrame):
-        if data.shape[1] != 1:
-            raise ParameterError(parameter, f"expected one series, got a frame with {data.shape[1]} columns")
-        data = data.iloc[:, 0]
-    if not isinstance(data, pd.Series):
-        raise ParameterError(parameter, f"expected a pandas Series, got {type(data).__name__}")
-    if not isinstance(data.index, pd.DatetimeIndex):
-        raise ParameterError(parameter, "index must be a DatetimeIndex (dates as rows)")
-    if data.index.has_duplicates:
-        raise ParameterError(parameter, f"index has duplicate dates (first {data.index[data.index.duplicated()][0]})")
-    if not data.index.is_monotonic_increasing:
-        raise ParameterError(parameter, "index must be sorted ascending")
-    try:
-        out = data.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(parameter, f"must hold numbers: {exc}") from None
-    bad = np.isinf(out.to_numpy())
-    if bad.any():
-        raise DataError(f"{parameter}: infinite value on {out.index[bad][0]}")
-    return out
-
-
 def _name(data: Any, default: str) -> str:
     name = getattr(data, "name", None)
     return str(name) if name is not None else default
-
-
-def _int(parameter: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(parameter, f"must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _choice(parameter: str, value: Any, choices: Sequence[str]) -> str:
@@ -273,7 +245,7 @@ def _standardise(y: np.ndarray, model: str, what: str) -> tuple[np.ndarray, floa
 
 
 def _prepare(series: Any, parameter: str, start: DateLike | None, end: DateLike | None, min_rows: int) -> pd.Series:
-    s = _series(series, parameter).loc[start:end]
+    s = as_series(series, parameter).loc[start:end]
     name = _name(series, parameter)
     return _contiguous(s.to_frame(name), f"change points of {name}", min_rows).iloc[:, 0]
 
@@ -415,10 +387,10 @@ def change_points(
     model = _choice("model", model, tuple(_COSTS))  # type: ignore[assignment]
     method = _choice("method", method, ("pelt", "binseg"))  # type: ignore[assignment]
     pen_rule = _check_penalty(penalty)
-    min_size = _int("min_size", min_size, 2)
-    jump = _int("jump", jump, 1)
+    min_size = check_int("min_size", min_size, 2)
+    jump = check_int("jump", jump, 1)
     if n_breaks is not None:
-        n_breaks = _int("n_breaks", n_breaks, 1)
+        n_breaks = check_int("n_breaks", n_breaks, 1)
         if method != "binseg":
             raise ParameterError("n_breaks", "a fixed number of breaks needs method='binseg'")
     y = _prepare(series, "series", start, end, 2 * min_size)
@@ -521,7 +493,7 @@ class ExpandingChangePoints:
         """
         ts = pd.Timestamp(date)  # type: ignore[arg-type]
         row = int(self.data.index.searchsorted(ts))
-        tol = _int("tolerance", tolerance, 0)
+        tol = check_int("tolerance", tolerance, 0)
         hit = self.history[(self.history["break_row"] - row).abs() <= tol]
         if hit.empty:
             return pd.Series({"break_date": pd.NaT, "first_detected": pd.NaT, "delay_rows": np.nan, "delay_days": np.nan})
@@ -582,9 +554,9 @@ def expanding_change_points(
     """
     model = _choice("model", model, tuple(_COSTS))  # type: ignore[assignment]
     pen_rule = _check_penalty(penalty)
-    min_size = _int("min_size", min_size, 2)
-    step = _int("step", step, 1)
-    min_periods = _int("min_periods", min_periods, 2 * min_size)
+    min_size = check_int("min_size", min_size, 2)
+    step = check_int("step", step, 1)
+    min_periods = check_int("min_periods", min_periods, 2 * min_size)
     y = _prepare(series, "series", start, end, min_periods)
     values = y.to_numpy()
     idx = y.index
@@ -666,7 +638,7 @@ def _split_mask(index: pd.DatetimeIndex, break_date: DateLike, window: int | Non
 
 
 def _check_window(window: Any) -> int | None:
-    return None if window is None else _int("window", window, 2)
+    return None if window is None else check_int("window", window, 2)
 
 
 @dataclass(frozen=True)
@@ -775,7 +747,7 @@ def chow_test(
     # the submodule, not statsmodels.api (which also imports graphics, datasets, ...: ~0.3-0.9 s)
     from statsmodels.regression.linear_model import OLS
 
-    ys = _series(y, "y")
+    ys = as_series(y, "y")
     name = _name(y, "y")
     window = _check_window(window)
     if X is None:
@@ -792,7 +764,7 @@ def chow_test(
         terms = ("const", *map(str, xf.columns))
     frame = frame.sort_index().dropna()
     k = len(terms)
-    hac = None if hac_lags is None else _int("hac_lags", hac_lags, 0)
+    hac = None if hac_lags is None else check_int("hac_lags", hac_lags, 0)
     before, after, ts = _split_mask(pd.DatetimeIndex(frame.index), break_date, window, f"Chow test of {name}", k + 1)
     used = before | after
     yv = frame["y"].to_numpy()[used]
@@ -933,10 +905,10 @@ def volatility_break(
     DataError
         Fewer than 3 rows on a side.
     """
-    r = _series(returns, "returns")
+    r = as_series(returns, "returns")
     name = _name(returns, "returns")
     window = _check_window(window)
-    hac = None if hac_lags is None else _int("hac_lags", hac_lags, 0)
+    hac = None if hac_lags is None else check_int("hac_lags", hac_lags, 0)
     r = r.dropna()
     before, after, ts = _split_mask(pd.DatetimeIndex(r.index), break_date, window, f"volatility break of {name}", 3)
     ppy = _ppy(r, periods_per_year)
@@ -1109,14 +1081,14 @@ def correlation_break(
     DataError
         Fewer than 5 pairs on a side, or a constant side.
     """
-    sa, sb = _series(a, "a"), _series(b, "b")
+    sa, sb = as_series(a, "a"), as_series(b, "b")
     names = (_name(a, "a"), _name(b, "b"))
     if names[0] == names[1]:
         names = (f"{names[0]} (a)", f"{names[1]} (b)")
     window = _check_window(window)
-    n_boot = _int("n_boot", n_boot, 0)
-    seed = _int("seed", seed, 0)
-    hac = None if hac_lags is None else _int("hac_lags", hac_lags, 0)
+    n_boot = check_int("n_boot", n_boot, 0)
+    seed = check_int("seed", seed, 0)
+    hac = None if hac_lags is None else check_int("hac_lags", hac_lags, 0)
     if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
         raise ParameterError("level", f"must be in (0, 1), got {level!r}")
     pairs = pd.concat([sa.rename("a"), sb.rename("b")], axis=1, join="inner").sort_index().dropna()
@@ -1140,7 +1112,7 @@ def correlation_break(
     z_f = dz / np.sqrt(1.0 / (n1 - 3) + 1.0 / (n2 - 3)) if min(n1, n2) > 3 else np.nan
     se_z = np.sqrt((se1 / (1 - r1**2)) ** 2 + (se2 / (1 - r2**2)) ** 2)
     z_h = dz / se_z if se_z > 0 else np.nan
-    blen = int(np.ceil(min(n1, n2) ** (1.0 / 3.0))) if block_length is None else _int("block_length", block_length, 1)
+    blen = int(np.ceil(min(n1, n2) ** (1.0 / 3.0))) if block_length is None else check_int("block_length", block_length, 1)
     if blen > min(n1, n2):
         raise ParameterError("block_length", f"{blen} is longer than the shorter side ({min(n1, n2)} pairs)")
     p_boot = ci_lo = ci_hi = np.nan

@@ -28,6 +28,7 @@ from scipy import stats
 from rotation._typing import DateLike, SeriesOrFrame
 from rotation.analytics._rolling import rolling_beta as _k_beta
 from rotation.analytics._rolling import rolling_corr as _k_corr
+from rotation.analytics._validate import check_int
 from rotation.errors import DataError, ParameterError
 
 __all__ = [
@@ -65,12 +66,6 @@ def _series(obj: Any, param: str) -> pd.Series:
         return obj.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise ParameterError(param, f"must hold numbers: {exc}") from None
-
-
-def _check_int(value: Any, param: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ParameterError(param, f"must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def _check_level(level: Any) -> float:
@@ -197,7 +192,7 @@ def rolling_beta(
 
 def _full(kernel: Any, returns: SeriesOrFrame, benchmark: pd.Series, min_periods: int, name: str):
     x, b = _align_frame(returns, benchmark, "benchmark")
-    min_periods = _check_int(min_periods, "min_periods", 2)
+    min_periods = check_int("min_periods", min_periods, 2)
     n = len(x)
     if n < min_periods:
         raise DataError(f"{n} common dates, at least min_periods={min_periods} needed")
@@ -385,7 +380,7 @@ def residual_correlation(
         or a constant series.
     """
     level = _check_level(level)
-    min_periods = _check_int(min_periods, "min_periods", 5)
+    min_periods = check_int("min_periods", min_periods, 5)
     names = (_name(a, "a"), _name(b, "b"), _name(market, "market"))
     if len(set(names)) < 3:
         names = ("a", "b", "market")
@@ -409,7 +404,7 @@ def residual_correlation(
     za = (ea - ea.mean()) / ea.std()
     zb = (eb - eb.mean()) / eb.std()
     rho = float(np.clip(za @ zb / n, -1.0, 1.0))
-    lags = newey_west_lags(n) if hac_lags is None else _check_int(hac_lags, "hac_lags", 0)
+    lags = newey_west_lags(n) if hac_lags is None else check_int("hac_lags", hac_lags, 0)
     psi = za * zb - 0.5 * rho * (za * za + zb * zb)
     se = float(np.sqrt(max(_long_run_variance(psi, lags), 0.0) / n))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -497,8 +492,8 @@ def rolling_residual_correlation(
         raise DataError(f"{names[0]}, {names[1]} and {names[2]} share no dates")
     # a row counts only when all three are present
     df = df.where(df.notna().all(axis=1), np.nan)
-    w = _check_int(window, "window", 4)
-    mp = w if min_periods is None else _check_int(min_periods, "min_periods", 4)
+    w = check_int("window", window, 4)
+    mp = w if min_periods is None else check_int("min_periods", min_periods, 4)
     if mp > w:
         raise ParameterError("min_periods", f"must be <= window={w}, got {mp}")
     x = df[["a", "b"]]
@@ -661,7 +656,7 @@ def cross_correlation(
         A gap inside the common sample or fewer than ``max(3 L, 20)`` dates.
     """
     level = _check_level(level)
-    L = _check_int(max_lag, "max_lag", 1)
+    L = check_int("max_lag", max_lag, 1)
     if bands not in ("bartlett", "white"):
         raise ParameterError("bands", f"expected 'bartlett' or 'white', got {bands!r}")
     names = (_name(x, "x"), _name(y, "y"))
@@ -683,7 +678,7 @@ def cross_correlation(
         J = (
             min(int(10 * np.log10(n)), n - 1)
             if bartlett_lags is None
-            else _check_int(bartlett_lags, "bartlett_lags", 0)
+            else check_int("bartlett_lags", bartlett_lags, 0)
         )
         factor = max(1.0, 1.0 + 2.0 * float(_acf(vx, J)[1:] @ _acf(vy, J)[1:]))
     se = np.full(lags.size, np.sqrt(factor / n))
@@ -794,7 +789,7 @@ def granger_causality(
         Gap inside the sample, too few observations (``n <= 3 max_lag + 1``),
         or a constant series.
     """
-    L = _check_int(max_lag, "max_lag", 1)
+    L = check_int("max_lag", max_lag, 1)
     if ic not in (None, "aic", "bic", "hqic", "fpe"):
         raise ParameterError("ic", f"expected None, 'aic', 'bic', 'hqic' or 'fpe', got {ic!r}")
     from statsmodels.tsa.stattools import grangercausalitytests

@@ -128,6 +128,7 @@ import pandas as pd
 from scipy import special, stats
 
 from rotation._typing import ReturnFrame
+from rotation.analytics._validate import check_int
 from rotation.errors import DataError, ParameterError
 from rotation.events._model import TIMINGS, Event, EventSet, assign_ids
 
@@ -398,12 +399,6 @@ def _window_label(a: int, b: int) -> str:
     return f"[{a:+d},{b:+d}]".replace("+0", "0")
 
 
-def _int(parameter: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(parameter, f"must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def event_sessions(index: pd.DatetimeIndex, events: Any) -> pd.DataFrame:
     """Map events to their day-0 row of ``index`` (see the module docstring).
 
@@ -560,9 +555,9 @@ def event_study(
         raise ParameterError("model", f"must be one of {', '.join(MODELS)}, got {model!r}")
     if by not in BY:
         raise ParameterError("by", f"must be one of {', '.join(BY)}, got {by!r}")
-    L = _int("estimation", estimation, 3)
-    gap = _int("gap", gap, 0)
-    min_est = _int("min_estimation", min_estimation if min_estimation is not None else max(3, L // 2), 3)
+    L = check_int("estimation", estimation, 3)
+    gap = check_int("gap", gap, 0)
+    min_est = check_int("min_estimation", min_estimation if min_estimation is not None else max(3, L // 2), 3)
     if min_est > L:
         raise ParameterError("min_estimation", f"{min_est} is more than the estimation window ({L})")
     wins = _windows(windows)

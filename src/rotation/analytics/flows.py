@@ -27,6 +27,7 @@ import pandas as pd
 from rotation._typing import SeriesOrFrame
 from rotation.analytics.comovement import newey_west_lags
 from rotation.analytics.returns import infer_periods_per_year
+from rotation.analytics._validate import check_int
 from rotation.errors import DataError, ParameterError
 
 __all__ = [
@@ -81,17 +82,11 @@ def _series(data: pd.Series, parameter: str) -> pd.Series:
     return _frame(data, parameter).iloc[:, 0]
 
 
-def _int(parameter: str, value: int, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(parameter, f"must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _windows(parameter: str, windows: int | Sequence[int]) -> tuple[int, ...]:
     ws = (windows,) if isinstance(windows, int | np.integer) else tuple(windows)
     if not ws:
         raise ParameterError(parameter, "give at least one window")
-    return tuple(_int(parameter, w) for w in ws)
+    return tuple(check_int(parameter, w) for w in ws)
 
 
 def _no_negative(frame: pd.DataFrame, parameter: str) -> None:
@@ -652,7 +647,7 @@ def dollar_volume_share(
     """
     v = _frame(volume_usd, "volume_usd")
     _no_negative(v, "volume_usd")
-    w = _int("window", window)
+    w = check_int("window", window)
     mem = _membership(v.columns, groups, "groups")
     summed = v.rolling(w, min_periods=w).sum() if w > 1 else v
     grouped, _ = _group_sum(summed, mem)
@@ -828,15 +823,15 @@ def rotation_index(
     name_b = str(b.name) if b.name is not None else "b"
     if name_a == name_b:
         name_a, name_b = f"{name_a} (a)", f"{name_b} (b)"
-    w = _int("window", window)
-    m = _int("smooth", smooth)
-    tw = _int("trend_window", trend_window, 2)
+    w = check_int("window", window)
+    m = check_int("smooth", smooth)
+    tw = check_int("trend_window", trend_window, 2)
     if smoother not in {"ema", "sma"}:
         raise ParameterError("smoother", f"must be 'ema' or 'sma', got {smoother!r}")
     if not 0.0 < alpha < 1.0:
         raise ParameterError("alpha", f"must be in (0, 1), got {alpha}")
     if hac_lags is not None:
-        _int("hac_lags", hac_lags, 0)
+        check_int("hac_lags", hac_lags, 0)
     levels = pd.concat({name_a: sa, name_b: sb}, axis=1, sort=True)
     bad = levels.le(0.0)
     if bad.to_numpy().any():

@@ -30,6 +30,7 @@ import pandas as pd
 
 from rotation._typing import ReturnFrame, SeriesOrFrame
 from rotation.analytics.comovement import newey_west_lags
+from rotation.analytics._validate import as_frame, check_int
 from rotation.errors import DataError, ParameterError
 
 __all__ = [
@@ -87,23 +88,6 @@ def ols_hac(y: np.ndarray, X: np.ndarray, maxlags: int, alpha: float = 0.05) -> 
 
 
 # ----------------------------------------------------------------------------- validation
-def _frame(data: SeriesOrFrame, parameter: str) -> pd.DataFrame:
-    if isinstance(data, pd.Series):
-        data = data.to_frame(name=data.name if data.name is not None else "series")
-    if not isinstance(data, pd.DataFrame):
-        raise ParameterError(parameter, f"expected a pandas DataFrame or Series, got {type(data).__name__}")
-    if not isinstance(data.index, pd.DatetimeIndex):
-        raise ParameterError(parameter, "index must be a DatetimeIndex (dates as rows)")
-    if data.index.has_duplicates:
-        raise ParameterError(parameter, f"index has duplicate dates (first {data.index[data.index.duplicated()][0].date()})")
-    if not data.index.is_monotonic_increasing:
-        raise ParameterError(parameter, "index must be sorted ascending")
-    try:
-        return data.astype("float64")
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(parameter, f"values must be numeric ({exc})") from None
-
-
 def _check_alpha(alpha: float) -> float:
     if not 0.0 < float(alpha) < 1.0:
         raise ParameterError("alpha", f"must be in (0, 1), got {alpha}")
@@ -111,11 +95,7 @@ def _check_alpha(alpha: float) -> float:
 
 
 def _check_int(parameter: str, value: int | None, minimum: int) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(parameter, f"must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return None if value is None else check_int(parameter, value, minimum)
 
 
 def _infer_frequency(index: pd.DatetimeIndex) -> str:
@@ -239,7 +219,7 @@ def _raw_to_wide(raw: pd.DataFrame) -> pd.DataFrame:
         )
         wide.columns.name = None
         return wide.astype("float64")
-    return _frame(raw, "raw")
+    return as_frame(raw, "raw")
 
 
 # ----------------------------------------------------------------------------- net liquidity
@@ -376,7 +356,7 @@ def net_liquidity(
             raise ParameterError("lags", f"no release lag for {', '.join(missing_lag)}")
         aligned = align_releases(sub, {s: lags[s] for s in needed if s in present}, index=index)
     else:
-        aligned = _frame(data, "data")
+        aligned = as_frame(data, "data")
     missing = [s for s in (fed_assets, reverse_repo) if s not in aligned.columns]
     tga_present = [t for t in tga_names if t in aligned.columns]
     if not tga_present:
@@ -464,7 +444,7 @@ def macro_factors(
     ParameterError
         A requested column is missing.
     """
-    m = _frame(macro, "macro")
+    m = as_frame(macro, "macro")
     cols = [*rates] + ([usd] if usd else [])
     missing = [c for c in cols if c not in m.columns]
     if missing:
@@ -476,7 +456,7 @@ def macro_factors(
         out["r_USD"] = m[usd] / m[usd].shift(1) - 1.0
     if net_liquidity is not None:
         nl = net_liquidity.level if isinstance(net_liquidity, NetLiquidity) else net_liquidity
-        nl = _frame(nl, "net_liquidity").iloc[:, 0].reindex(m.index)
+        nl = as_frame(nl, "net_liquidity").iloc[:, 0].reindex(m.index)
         out["r_NET_LIQUIDITY"] = nl / nl.shift(1) - 1.0
     return out
 
@@ -532,8 +512,8 @@ class SensitivityResult:
 
 
 def _align_xy(returns: SeriesOrFrame, factors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    y = _frame(returns, "returns")
-    X = _frame(factors, "factors")
+    y = as_frame(returns, "returns")
+    X = as_frame(factors, "factors")
     if X.shape[1] == 0:
         raise ParameterError("factors", "has no columns")
     if "const" in X.columns:
@@ -827,7 +807,7 @@ def rate_regime(
         Uses rows ``<= t`` only; to condition returns on it without look-ahead,
         lag it (see :func:`returns_by_regime`).
     """
-    s = _frame(rate, "rate").iloc[:, 0]
+    s = as_frame(rate, "rate").iloc[:, 0]
     w = int(_check_int("window", window, 1) or 1)
     if not np.isfinite(threshold) or threshold < 0:
         raise ParameterError("threshold", f"must be a non-negative number of percentage points, got {threshold}")
@@ -926,7 +906,7 @@ def returns_by_regime(
     lag_ = int(_check_int("lag", lag, 0) or 0)
     _check_int("hac_lags", hac_lags, 0)
     mo = int(_check_int("min_obs", min_obs, 2) or 2)
-    y = _frame(returns, "returns")
+    y = as_frame(returns, "returns")
     if not isinstance(regime, pd.Series) or not isinstance(regime.index, pd.DatetimeIndex):
         raise ParameterError("regime", "must be a Series of labels with a DatetimeIndex")
     reg = regime.reindex(y.index).shift(lag_) if lag_ else regime.reindex(y.index)

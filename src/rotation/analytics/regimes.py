@@ -75,6 +75,7 @@ from scipy.special import logsumexp
 from rotation._typing import DateLike, Float64Array, Float64Array2D
 from rotation.analytics.comovement import _contiguous
 from rotation.analytics.returns import infer_periods_per_year
+from rotation.analytics._validate import as_series, check_int
 from rotation.errors import DataError, ParameterError
 
 __all__ = [
@@ -384,34 +385,11 @@ def _ergodic(P: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- validation
 def _clean(series: Any, parameter: str, min_periods: int, start: DateLike | None = None,
            end: DateLike | None = None) -> pd.Series:
-    if isinstance(series, pd.DataFrame):
-        if series.shape[1] != 1:
-            raise ParameterError(parameter, f"expected one series, got a frame with {series.shape[1]} columns")
-        series = series.iloc[:, 0]
-    if not isinstance(series, pd.Series):
-        raise ParameterError(parameter, f"expected a pandas Series, got {type(series).__name__}")
-    if not isinstance(series.index, pd.DatetimeIndex):
-        raise ParameterError(parameter, "index must be a DatetimeIndex (dates as rows)")
-    if series.index.has_duplicates:
-        raise ParameterError(parameter, f"index has duplicate dates (first {series.index[series.index.duplicated()][0]})")
-    if not series.index.is_monotonic_increasing:
-        raise ParameterError(parameter, "index must be sorted ascending")
-    try:
-        s = series.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(parameter, f"must hold numbers: {exc}") from None
-    if np.isinf(s.to_numpy()).any():
-        raise DataError(f"{parameter}: infinite value on {s.index[np.isinf(s.to_numpy())][0]}")
+    s = as_series(series, parameter)
     s = s.loc[start:end]
-    name = str(series.name) if series.name is not None else parameter
+    name = str(s.name) if s.name is not None else parameter
     frame = _contiguous(s.to_frame(name), f"regime model of {name}", min_periods)
     return frame.iloc[:, 0]
-
-
-def _check_int(parameter: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(parameter, f"must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_choice(parameter: str, value: Any, choices: tuple[str, ...]) -> str:
@@ -810,15 +788,15 @@ def regimes(
     ImportError
         ``model="hmm"`` without hmmlearn installed.
     """
-    k = _check_int("k", k, 2)
+    k = check_int("k", k, 2)
     if k > 5:
         raise ParameterError("k", f"at most 5 states are supported, got {k}")
     model = _check_choice("model", model, _MODELS)  # type: ignore[assignment]
     order_by = _check_choice("order_by", order_by, _ORDERS)  # type: ignore[assignment]
     if not (switching_mean or switching_variance):
         raise ParameterError("switching_mean", "at least one of switching_mean / switching_variance must be True")
-    maxiter = _check_int("maxiter", maxiter, 1)
-    mp = _check_int("min_periods", 25 * k if min_periods is None else min_periods, 3 * k)
+    maxiter = check_int("maxiter", maxiter, 1)
+    mp = check_int("min_periods", 25 * k if min_periods is None else min_periods, 3 * k)
     y = _clean(series, "series", mp, start, end)
     ppy = _ppy(y, periods_per_year)
     if model == "hmm":
@@ -974,16 +952,16 @@ def expanding_regimes(
     -----
     Cost: one fit per refit date (about 0.1 s each for k=2 on a few hundred rows).
     """
-    k = _check_int("k", k, 2)
+    k = check_int("k", k, 2)
     if k > 5:
         raise ParameterError("k", f"at most 5 states are supported, got {k}")
     model = _check_choice("model", model, _MODELS)  # type: ignore[assignment]
     order_by = _check_choice("order_by", order_by, _ORDERS)  # type: ignore[assignment]
     if not (switching_mean or switching_variance):
         raise ParameterError("switching_mean", "at least one of switching_mean / switching_variance must be True")
-    step = _check_int("step", step, 1)
-    maxiter = _check_int("maxiter", maxiter, 1)
-    mp = _check_int("min_periods", 25 * k if min_periods is None else min_periods, 3 * k)
+    step = check_int("step", step, 1)
+    maxiter = check_int("maxiter", maxiter, 1)
+    mp = check_int("min_periods", 25 * k if min_periods is None else min_periods, 3 * k)
     y = _clean(series, "series", mp, start, end)
     if model == "hmm":
         _hmmlearn()

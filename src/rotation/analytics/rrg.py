@@ -69,6 +69,7 @@ import pandas as pd
 
 from rotation._typing import PriceFrame, SeriesOrFrame
 from rotation.analytics import _rolling
+from rotation.analytics._validate import as_frame, check_int
 from rotation.errors import DataError, ParameterError
 
 if TYPE_CHECKING:
@@ -93,31 +94,6 @@ QUADRANTS: tuple[str, ...] = ("improving", "leading", "weakening", "lagging")
 
 
 # ----------------------------------------------------------------------------- validation
-def _as_frame(data: SeriesOrFrame, parameter: str) -> pd.DataFrame:
-    """A float frame with a sorted, unique DatetimeIndex; Series become one column."""
-    if isinstance(data, pd.Series):
-        data = data.to_frame(name=data.name if data.name is not None else "series")
-    if not isinstance(data, pd.DataFrame):
-        raise ParameterError(parameter, f"expected a pandas DataFrame or Series, got {type(data).__name__}")
-    if not isinstance(data.index, pd.DatetimeIndex):
-        raise ParameterError(parameter, "index must be a DatetimeIndex (dates as rows)")
-    if data.index.has_duplicates:
-        dup = data.index[data.index.duplicated()][0]
-        raise ParameterError(parameter, f"index has duplicate dates (first {dup.date()})")
-    if not data.index.is_monotonic_increasing:
-        raise ParameterError(parameter, "index must be sorted ascending")
-    try:
-        return data.astype("float64")
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(parameter, f"values must be numeric ({exc})") from None
-
-
-def _check_window(parameter: str, value: int, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(parameter, f"must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_positive(frame: pd.DataFrame, parameter: str) -> None:
     bad = frame.le(0.0)
     if bad.to_numpy().any():
@@ -148,7 +124,7 @@ def to_weekly(data: SeriesOrFrame) -> SeriesOrFrame:
         value (weeks whose Friday is an exchange holiday are complete once any
         later row exists).
     """
-    frame = _as_frame(data, "data")
+    frame = as_frame(data, "data")
     if frame.empty:
         return data.iloc[:0] if isinstance(data, pd.Series) else frame
     weekly = frame.resample("W-FRI", label="right", closed="right").last()
@@ -211,14 +187,14 @@ def _rs_operands(
     prices: PriceFrame | pd.Series, benchmark: pd.Series | str
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Checked (T, N) prices and the (T,) benchmark aligned to them (:func:`relative_strength`)."""
-    frame = _as_frame(prices, "prices")
+    frame = as_frame(prices, "prices")
     if isinstance(benchmark, str):
         if benchmark not in frame.columns:
             raise ParameterError("benchmark", f"'{benchmark}' is not a column of prices")
         bench = frame[benchmark]
         frame = frame.drop(columns=[benchmark])
     elif isinstance(benchmark, pd.Series):
-        bench = _as_frame(benchmark, "benchmark").iloc[:, 0].reindex(frame.index)
+        bench = as_frame(benchmark, "benchmark").iloc[:, 0].reindex(frame.index)
     else:
         raise ParameterError("benchmark", f"expected a Series or a column name, got {type(benchmark).__name__}")
     if frame.shape[1] == 0:
@@ -336,10 +312,10 @@ def rs_ratio(
     DataError
         A non-positive relative-strength value.
     """
-    frame = _as_frame(rs, "rs")
-    window = _check_window("window", window, 2)
-    smooth = _check_window("smooth", smooth, 1)
-    mp = window if min_periods is None else _check_window("min_periods", min_periods, 2)
+    frame = as_frame(rs, "rs")
+    window = check_int("window", window, 2)
+    smooth = check_int("smooth", smooth, 1)
+    mp = window if min_periods is None else check_int("min_periods", min_periods, 2)
     if mp > window:
         raise ParameterError("min_periods", f"must not exceed window ({window}), got {mp}")
     _check_positive(frame, "rs")
@@ -387,10 +363,10 @@ def rs_momentum(
         wherever the window holds too few values or is flat (std <= 1e-12
         (1 + |mean|), e.g. a series growing at a constant rate vs the benchmark).
     """
-    frame = _as_frame(ratio, "ratio")
-    window = _check_window("window", window, 2)
-    k = _check_window("roc_period", roc_period, 1)
-    mp = window if min_periods is None else _check_window("min_periods", min_periods, 2)
+    frame = as_frame(ratio, "ratio")
+    window = check_int("window", window, 2)
+    k = check_int("roc_period", roc_period, 1)
+    mp = window if min_periods is None else check_int("min_periods", min_periods, 2)
     if mp > window:
         raise ParameterError("min_periods", f"must not exceed window ({window}), got {mp}")
     momentum = _rolling._momentum_lines(frame.to_numpy(), k, window, mp, _FLAT_TOL)
@@ -412,8 +388,8 @@ def quadrant(ratio: SeriesOrFrame, momentum: SeriesOrFrame) -> pd.DataFrame:
     -------
     DataFrame (T, N) of object (str or NaN)
     """
-    r = _as_frame(ratio, "ratio").to_numpy()
-    m = _as_frame(momentum, "momentum")
+    r = as_frame(ratio, "ratio").to_numpy()
+    m = as_frame(momentum, "momentum")
     idx, cols = m.index, m.columns
     m = m.to_numpy()
     if r.shape != m.shape:
@@ -492,7 +468,7 @@ class RRGResult:
             ``step`` counts back from the latest point (0 = latest). Series with
             no valid point are absent; ordered by series then date.
         """
-        n = _check_window("n", n, 1)
+        n = check_int("n", n, 1)
         valid = pd.DataFrame(self._valid(), index=self.ratio.index, columns=self.ratio.columns)
         # rank valid rows from the end, per column, in one vectorised pass
         from_end = valid[::-1].cumsum()[::-1].where(valid)
@@ -632,10 +608,10 @@ def rrg(
     row; the z-score windows need ``min_periods`` valid values.
     """
     data = getattr(prices, "prices", prices)
-    frame = _as_frame(data, "prices")
+    frame = as_frame(data, "prices")
     bench = benchmark
     if isinstance(bench, pd.Series):
-        bench = _as_frame(bench, "benchmark").iloc[:, 0]
+        bench = as_frame(bench, "benchmark").iloc[:, 0]
         name = str(bench.name) if bench.name is not None else "benchmark"
     elif isinstance(bench, str):
         name = bench
@@ -648,9 +624,9 @@ def rrg(
         keep = list(series) + ([name] if isinstance(bench, str) and name not in series else [])
         frame = frame[keep]
     for p, v in (("ratio_window", ratio_window), ("momentum_window", momentum_window)):
-        _check_window(p, v, 2)
-    _check_window("roc_period", roc_period, 1)
-    _check_window("smooth", smooth, 1)
+        check_int(p, v, 2)
+    check_int("roc_period", roc_period, 1)
+    check_int("smooth", smooth, 1)
     freq = "as given"
     if weekly and _is_finer_than_weekly(frame.index):
         if isinstance(bench, pd.Series):
@@ -662,7 +638,7 @@ def rrg(
     rs = _RSLines(*_rs_operands(frame, bench), base=100.0)
     if min_periods is not None:
         # what rs_ratio / rs_momentum check and reject
-        _check_window("min_periods", min_periods, 2)
+        check_int("min_periods", min_periods, 2)
         if min_periods > ratio_window:
             raise ParameterError(
                 "min_periods", f"must not exceed window ({ratio_window}), got {min_periods}"

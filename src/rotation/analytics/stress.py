@@ -46,6 +46,7 @@ from rotation._typing import DateLike, PriceFrame, ReturnFrame, SeriesOrFrame
 from rotation.analytics.comovement import newey_west_lags
 from rotation.analytics.macro import ols_hac
 from rotation.analytics.risk import _check_losses, _prep, drawdown, drawdown_table
+from rotation.analytics._validate import check_int
 from rotation.errors import DataError, ParameterError
 from rotation.panel import Panel
 
@@ -84,12 +85,6 @@ def _check_fraction(value: Any, parameter: str, *, low: float = 0.0, high: float
     return float(value)
 
 
-def _check_int(value: Any, parameter: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ParameterError(parameter, f"must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def _check_thresholds(thresholds: Any) -> tuple[float, ...]:
     if isinstance(thresholds, int | float | np.number) and not isinstance(thresholds, bool):
         thresholds = (thresholds,)
@@ -123,7 +118,7 @@ def _check_lengths(window_lengths: Any) -> tuple[int, ...]:
         window_lengths = (window_lengths,)
     if not isinstance(window_lengths, Sequence | np.ndarray) or isinstance(window_lengths, str) or not len(window_lengths):
         raise ParameterError("window_lengths", f"expected window lengths such as (1, 2, 3, 4), got {window_lengths!r}")
-    return tuple(sorted({_check_int(w, "window_lengths", 1) for w in window_lengths}))
+    return tuple(sorted({check_int("window_lengths", w, 1) for w in window_lengths}))
 
 
 def _check_quantiles(quantiles: Any) -> tuple[float, float]:
@@ -496,8 +491,8 @@ def _fit_betas(
 
 
 def _beta_args(hac_lags: Any, level: Any, min_obs: Any) -> tuple[int | None, float, int]:
-    lags = None if hac_lags is None else _check_int(hac_lags, "hac_lags", 0)
-    return lags, _check_level(level), _check_int(min_obs, "min_obs", 3)
+    lags = None if hac_lags is None else check_int("hac_lags", hac_lags, 0)
+    return lags, _check_level(level), check_int("min_obs", min_obs, 3)
 
 
 def _finish(table: pd.DataFrame, notes: list[str], kind: str) -> None:
