@@ -93,43 +93,16 @@ _NORMAL_BIAS = 1e-6
 
 
 # ----------------------------------------------------------------------------- costs
-class _CumsumNormalCost(BaseCost):
-    """ruptures ``"normal"`` cost (1-D) from cumulative sums: :math:`n \\ln(\\hat\\sigma^2 + 10^{-6})`.
+class _CumsumCost(BaseCost):
+    """A 1-D ruptures cost evaluated from cumulative sums of the signal and its square."""
 
-    :math:`\\hat\\sigma^2` is the population (ddof 0) variance of the segment,
-    as in ruptures' ``CostNormal``.
-    """
-
-    model = "normal_cumsum"
+    model = ""
+    min_size = 1
 
     def __init__(self) -> None:
         self.signal: np.ndarray | None = None
-        self.min_size = 2
 
-    def fit(self, signal: np.ndarray) -> _CumsumNormalCost:
-        s = np.asarray(signal, dtype=np.float64).reshape(-1)
-        self.signal = s.reshape(-1, 1)
-        self.c1 = np.concatenate([[0.0], np.cumsum(s)])
-        self.c2 = np.concatenate([[0.0], np.cumsum(s * s)])
-        return self
-
-    def error(self, start: int, end: int) -> float:
-        n = end - start
-        if n < self.min_size:
-            raise NotEnoughPoints
-        return float(_normal_cost(self.c1, self.c2, np.asarray(start), end))
-
-
-class _CumsumL2Cost(BaseCost):
-    """ruptures ``"l2"`` cost (1-D) from cumulative sums: :math:`\\sum (y_t - \\bar y)^2`."""
-
-    model = "l2_cumsum"
-
-    def __init__(self) -> None:
-        self.signal: np.ndarray | None = None
-        self.min_size = 1
-
-    def fit(self, signal: np.ndarray) -> _CumsumL2Cost:
+    def fit(self, signal: np.ndarray) -> _CumsumCost:
         s = np.asarray(signal, dtype=np.float64).reshape(-1)
         self.signal = s.reshape(-1, 1)
         self.c1 = np.concatenate([[0.0], np.cumsum(s)])
@@ -139,7 +112,37 @@ class _CumsumL2Cost(BaseCost):
     def error(self, start: int, end: int) -> float:
         if end - start < self.min_size:
             raise NotEnoughPoints
-        return float(_l2_cost(self.c1, self.c2, np.asarray(start), end))
+        return float(self._cost(self.c1, self.c2, np.asarray(start), end))
+
+    @staticmethod
+    def _cost(c1: np.ndarray, c2: np.ndarray, starts: np.ndarray, end: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+class _CumsumNormalCost(_CumsumCost):
+    """ruptures ``"normal"`` cost (1-D) from cumulative sums: :math:`n \\ln(\\hat\\sigma^2 + 10^{-6})`.
+
+    :math:`\\hat\\sigma^2` is the population (ddof 0) variance of the segment,
+    as in ruptures' ``CostNormal``.
+    """
+
+    model = "normal_cumsum"
+    min_size = 2
+
+    @staticmethod
+    def _cost(c1: np.ndarray, c2: np.ndarray, starts: np.ndarray, end: int) -> np.ndarray:
+        return _normal_cost(c1, c2, starts, end)
+
+
+class _CumsumL2Cost(_CumsumCost):
+    """ruptures ``"l2"`` cost (1-D) from cumulative sums: :math:`\\sum (y_t - \\bar y)^2`."""
+
+    model = "l2_cumsum"
+    min_size = 1
+
+    @staticmethod
+    def _cost(c1: np.ndarray, c2: np.ndarray, starts: np.ndarray, end: int) -> np.ndarray:
+        return _l2_cost(c1, c2, starts, end)
 
 
 def _normal_cost(c1: np.ndarray, c2: np.ndarray, starts: np.ndarray, end: int) -> np.ndarray:
